@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "heapconv",
+    products: [
+        .library(name: "HeapConv", targets: ["HeapConv"]),
+        .executable(name: "heapconv", targets: ["heapconv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "HeapConv",
+            dependencies: ["CZlib"]
+        ),
+        .executableTarget(
+            name: "heapconv",
+            dependencies: [
+                "HeapConv",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "HeapConvTests",
+            dependencies: ["HeapConv"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

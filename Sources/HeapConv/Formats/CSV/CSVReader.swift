@@ -1,0 +1,229 @@
+/// Reads RFC 4180 CSV heap events: a header row naming ``EventField`` columns in any order (columns no
+/// event needs may be left out), quoted or bare cells, CRLF or LF line breaks. Bad rows are errors naming
+/// the line and column.
+public struct CSVReader: EventReader {
+    private let input: InputBuffer
+    /// Line of the next record's first byte (1-based).
+    private var lineNumber = 1
+    private var columns: [EventField] = []
+    private var builder = TextEventBuilder()
+    private var cells: [CSVCell] = []
+    private var scratch: [UInt8] = []
+
+    public init(source: any ByteSource) {
+        input = InputBuffer(source: source)
+    }
+
+    public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
+        if columns.isEmpty {
+            guard try nextRecord() else {
+                throw ConversionError(.malformedInput, at: .line(1), "empty file: expected a header row")
+            }
+            try readHeader()
+        }
+        var appended = 0
+        while appended < limit {
+            let line = lineNumber
+            guard try nextRecord() else { break }
+            if cells.count == 1 && cells[0].length == 0 { continue }  // blank line
+            try buildEvent(line: line, into: &batch)
+            appended += 1
+        }
+        return appended > 0
+    }
+
+    private mutating func readHeader() throws(ConversionError) {
+        let known = FieldNameTable()
+        var seen: UInt32 = 0
+        for cell in cells {
+            let name = cellBytes(cell)
+            guard let field = known.field(named: name) else {
+                throw ConversionError(.malformedInput, at: .line(1, column: cell.column),
+                                      "unknown column " + TextScalar.quoted(name) + " in the header row")
+            }
+            guard seen & field.bit == 0 else {
+                throw ConversionError(.malformedInput, at: .line(1, column: cell.column), "duplicate column \"\(field.name)\"")
+            }
+            seen |= field.bit
+            columns.append(field)
+        }
+        for field in [EventField.event, .ts, .pid, .tid, .heap] where seen & field.bit == 0 {
+            throw ConversionError(.malformedInput, at: .line(1), "the header row lacks the column \"\(field.name)\"")
+        }
+    }
+
+    private mutating func buildEvent(line: Int, into batch: inout EventBatch) throws(ConversionError) {
+        guard cells.count == columns.count else {
+            throw ConversionError(.malformedInput, at: .line(line),
+                                  "expected \(columns.count) fields as in the header, found \(cells.count)")
+        }
+        builder.reset()
+        for (index, field) in columns.enumerated() {
+            let cell = cells[index]
+            let bytes = cellBytes(cell)
+            if bytes.isEmpty { continue }
+            func bad(_ what: String) -> ConversionError {
+                ConversionError(.malformedInput, at: .line(line, column: cell.column),
+                                "expected \(what) in column \"\(field.name)\", found " + TextScalar.quoted(bytes))
+            }
+            switch field.encoding {
+            case .kind:
+                guard let kind = TextScalar.kind(bytes) else {
+                    throw ConversionError(.malformedInput, at: .line(line, column: cell.column),
+                                          "unknown event " + TextScalar.quoted(bytes))
+                }
+                builder.setKind(kind)
+            case .signed:
+                guard let value = TextScalar.signed(bytes) else { throw bad("an integer") }
+                builder.set(field, UInt64(bitPattern: value))
+            case .decimal:
+                guard let value = TextScalar.decimal(bytes, maximum: field.maximum) else {
+                    throw bad(field.maximum == .max ? "an unsigned 64-bit integer" : "an integer from 0 to \(field.maximum)")
+                }
+                builder.set(field, value)
+            case .hex:
+                guard let value = TextScalar.hex(bytes) ?? TextScalar.decimal(bytes) else { throw bad("a hex number like 0x1a0") }
+                builder.set(field, value)
+            case .source:
+                guard let source = TextScalar.source(bytes) else { throw bad("a source name or number") }
+                builder.setSource(source)
+            case .frames:
+                let start = batch.frames.count
+                if !(bytes.count == 2 && bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "]")) {
+                    var frameStart = 0
+                    for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: ";") {
+                        let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart..<i])
+                        guard let value = TextScalar.hex(frame) else {
+                            batch.frames.removeSubrange(start...)
+                            throw ConversionError(.malformedInput, at: .line(line, column: cell.column),
+                                                  "expected hex frames joined by \";\" in column \"stack\", found " + TextScalar.quoted(frame))
+                        }
+                        batch.frames.append(value)
+                        frameStart = i + 1
+                    }
+                }
+                builder.setStack(StackRef(offset: UInt32(start), count: UInt32(batch.frames.count - start)))
+            }
+        }
+        switch builder.build() {
+        case .success(let event): batch.append(event)
+        case .failure(let problem): throw ConversionError(.malformedInput, at: .line(line), problem.message)
+        }
+    }
+
+    /// The bytes of a cell: a slice of the input window, or of `scratch` for quoted cells with `""` escapes.
+    private func cellBytes(_ cell: CSVCell) -> UnsafeRawBufferPointer {
+        if cell.inScratch {
+            return scratch.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[cell.start..<cell.start + cell.length]) }
+        }
+        return UnsafeRawBufferPointer(rebasing: input.available[cell.start..<cell.start + cell.length])
+    }
+
+    /// Splits the next record into `cells` and consumes it except for its bytes, which stay readable until
+    /// the next call. Returns `false` at the end of the input.
+    private mutating func nextRecord() throws(ConversionError) -> Bool {
+        if let pendingConsume { input.consume(pendingConsume); self.pendingConsume = nil }
+        while true {
+            if input.atEnd && input.available.isEmpty { return false }
+            switch scanRecord(input.available, atEnd: input.atEnd) {
+            case .complete(let length, let newlines):
+                pendingConsume = length
+                lineNumber += newlines
+                return true
+            case .needMore:
+                if try !input.fill() {
+                    if input.available.isEmpty { return false }
+                    continue  // scan again with atEnd set
+                }
+            case .error(let offset, let message):
+                var column = 1
+                let bytes = input.available
+                var i = offset
+                while i > 0 && bytes[i - 1] != 0x0A { i -= 1; column += 1 }
+                var line = lineNumber
+                for k in 0..<offset where bytes[k] == 0x0A { line += 1 }
+                throw ConversionError(.malformedInput, at: .line(line, column: column), message)
+            }
+        }
+    }
+
+    private var pendingConsume: Int?
+
+    private enum ScanResult {
+        case complete(length: Int, newlines: Int)
+        case needMore
+        case error(offset: Int, message: String)
+    }
+
+    /// Scans one record at the start of `bytes`, filling `cells`.
+    private mutating func scanRecord(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) -> ScanResult {
+        cells.removeAll(keepingCapacity: true)
+        scratch.removeAll(keepingCapacity: true)
+        var i = 0
+        var newlines = 0
+        var lineStart = 0
+        let count = bytes.count
+        while true {
+            // At the start of a cell.
+            let column = i - lineStart + 1
+            if i < count && bytes[i] == UInt8(ascii: "\"") {
+                i += 1
+                let start = scratch.count
+                var contentStart = i
+                var closed = false
+                while i < count {
+                    let b = bytes[i]
+                    if b == UInt8(ascii: "\"") {
+                        if i + 1 < count && bytes[i + 1] == UInt8(ascii: "\"") {
+                            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[contentStart...i]))
+                            i += 2
+                            contentStart = i
+                            continue
+                        }
+                        if i + 1 >= count && !atEnd { return .needMore }
+                        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[contentStart..<i]))
+                        i += 1
+                        closed = true
+                        break
+                    }
+                    if b == 0x0A { newlines += 1; lineStart = i + 1 }
+                    i += 1
+                }
+                if !closed { return atEnd ? .error(offset: i, message: "unterminated quoted field") : .needMore }
+                cells.append(CSVCell(start: start, length: scratch.count - start, inScratch: true, column: column))
+                if i < count && bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if i < count && bytes[i] == 0x0D && i + 1 < count && bytes[i + 1] == 0x0A { return .complete(length: i + 2, newlines: newlines + 1) }
+                if i < count && bytes[i] == 0x0A { return .complete(length: i + 1, newlines: newlines + 1) }
+                if i >= count || (bytes[i] == 0x0D && i + 1 >= count) {
+                    if atEnd { return .complete(length: count, newlines: newlines) }
+                    return .needMore
+                }
+                return .error(offset: i, message: "unexpected text after a closing quote")
+            } else {
+                let start = i
+                while i < count {
+                    let b = bytes[i]
+                    if b == UInt8(ascii: ",") || b == 0x0A { break }
+                    if b == UInt8(ascii: "\"") { return .error(offset: i, message: "quote inside an unquoted field") }
+                    i += 1
+                }
+                if i >= count && !atEnd { return .needMore }
+                var end = i
+                if i < count && bytes[i] == 0x0A && end > start && bytes[end - 1] == 0x0D { end -= 1 }
+                if i >= count && end > start && bytes[end - 1] == 0x0D { end -= 1 }
+                cells.append(CSVCell(start: start, length: end - start, inScratch: false, column: column))
+                if i < count && bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if i < count { return .complete(length: i + 1, newlines: newlines + 1) }
+                return .complete(length: count, newlines: newlines)
+            }
+        }
+    }
+}
+
+/// Where a cell's bytes are: in the input window or in the reader's scratch buffer.
+struct CSVCell {
+    var start: Int
+    var length: Int
+    var inScratch: Bool
+    var column: Int
+}

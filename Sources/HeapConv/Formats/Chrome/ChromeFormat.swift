@@ -1,0 +1,7 @@
+/// Chrome trace JSON (`.json`, optionally `.gz`) for Perfetto UI and chrome://tracing, write only.
+public enum ChromeFormat {
+    public static let entry = FormatEntry(
+        name: "chrome", extensions: ["json"], allowsGzip: true,
+        summary: "Chrome trace JSON for Perfetto UI and chrome://tracing (write only)",
+        makeReader: nil, makeWriter: nil)
+}

@@ -1,0 +1,7 @@
+/// Windows Event Trace Log (`.etl`), read only.
+public enum ETLFormat {
+    public static let entry = FormatEntry(
+        name: "etl", extensions: ["etl"], allowsGzip: false,
+        summary: "Windows Event Trace Log with Heap trace provider events (read only)",
+        makeReader: nil, makeWriter: nil)
+}

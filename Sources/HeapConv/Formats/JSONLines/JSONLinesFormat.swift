@@ -1,0 +1,8 @@
+/// JSON Lines (`.jsonl`, `.ndjson`, optionally `.gz`): the normative text form.
+public enum JSONLinesFormat {
+    public static let entry = FormatEntry(
+        name: "jsonl", extensions: ["jsonl", "ndjson"], allowsGzip: true,
+        summary: "JSON Lines, one event object per line (Schemas/heap-event.schema.json)",
+        makeReader: { context throws(ConversionError) in JSONLinesReader(source: try context.openSequential()) },
+        makeWriter: { context in JSONLinesWriter(output: context.output) })
+}

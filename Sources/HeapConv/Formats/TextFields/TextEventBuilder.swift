@@ -1,0 +1,203 @@
+/// Collects the fields of one text record (a JSON line or a CSV row) and builds the ``HeapEvent`` they
+/// describe, checking that the event kind has every field it needs and none it cannot have.
+///
+/// One builder is reused for every record: ``reset()`` clears it without allocating.
+struct TextEventBuilder {
+    private var values = [UInt64](repeating: 0, count: EventField.allCases.count)
+    private(set) var present: UInt32 = 0
+    var kind: EventKind = .alloc
+    var source: HeapSource = .mainPath
+    var stack: StackRef = .none
+
+    @inline(__always)
+    mutating func reset() {
+        present = 0
+        stack = .none
+    }
+
+    @inline(__always)
+    func has(_ field: EventField) -> Bool { present & field.bit != 0 }
+
+    @inline(__always)
+    mutating func set(_ field: EventField, _ value: UInt64) {
+        values[field.rawValue] = value
+        present |= field.bit
+    }
+
+    @inline(__always)
+    mutating func setKind(_ kind: EventKind) {
+        self.kind = kind
+        present |= EventField.event.bit
+    }
+
+    @inline(__always)
+    mutating func setSource(_ source: HeapSource) {
+        self.source = source
+        present |= EventField.source.bit
+    }
+
+    @inline(__always)
+    mutating func setStack(_ stack: StackRef) {
+        self.stack = stack
+        present |= EventField.stack.bit
+    }
+
+    @inline(__always)
+    private func value(_ field: EventField) -> UInt64 { values[field.rawValue] }
+
+    @inline(__always)
+    private func ifPresent(_ field: EventField) -> UInt64? { has(field) ? values[field.rawValue] : nil }
+
+    @inline(__always)
+    private func u32(_ field: EventField) -> UInt32 { UInt32(truncatingIfNeeded: values[field.rawValue]) }
+
+    /// The event, or a message naming the first missing or inapplicable field.
+    func build() -> Result<HeapEvent, FieldProblem> {
+        guard has(.event) else { return .failure(.missing(.event)) }
+        let (required, optional) = EventField.fields(of: kind)
+        let need = EventField.common | required
+        if present & need != need {
+            let missing = EventField.allCases.first { need & $0.bit != 0 && present & $0.bit == 0 }!
+            return .failure(.missing(missing))
+        }
+        let extra = present & ~(need | optional | EventField.commonOptional)
+        if extra != 0 {
+            let field = EventField.allCases.first { extra & $0.bit != 0 }!
+            return .failure(.notApplicable(field, kind))
+        }
+        let context = EventContext(
+            timestamp: Int64(bitPattern: value(.ts)), processID: u32(.pid), threadID: u32(.tid),
+            cpu: has(.cpu) ? u32(.cpu) : nil, heap: value(.heap), stack: stack)
+        let event: HeapEvent
+        switch kind {
+        case .alloc:
+            event = .alloc(context, address: value(.address), size: value(.size), source: source)
+        case .realloc:
+            event = .realloc(context, address: value(.address), size: value(.size), oldAddress: value(.oldAddress),
+                             oldSize: value(.oldSize), source: source)
+        case .free:
+            event = .free(context, address: value(.address), source: source)
+        case .destroy:
+            event = .destroy(context)
+        case .create:
+            event = .create(context, HeapCreateFields(
+                flags: u32(.flags), reserveSize: ifPresent(.reserveSize), commitSize: ifPresent(.commitSize),
+                allocatedSize: ifPresent(.allocatedSize)))
+        case .expand:
+            event = .expand(context, HeapExpandFields(
+                committedSize: value(.committedSize), address: value(.address), freeSpace: value(.freeSpace),
+                committedSpace: value(.committedSpace), reservedSpace: value(.reservedSpace),
+                noOfUCRs: u32(.noOfUCRs), allocatedSpace: ifPresent(.allocatedSpace)))
+        case .contract:
+            event = .contract(context, HeapContractFields(
+                decommitSize: value(.decommitSize), decommitAddress: value(.address), freeSpace: value(.freeSpace),
+                committedSpace: value(.committedSpace), reservedSpace: value(.reservedSpace),
+                noOfUCRs: u32(.noOfUCRs), allocatedSpace: ifPresent(.allocatedSpace)))
+        case .snapshot:
+            event = .snapshot(context, HeapSnapshotFields(
+                freeSpace: value(.freeSpace), committedSpace: value(.committedSpace),
+                reservedSpace: value(.reservedSpace), flags: u32(.flags), processID: u32(.processID),
+                largeUCRSpace: value(.largeUCRSpace), freeListLength: u32(.freeListLength),
+                ucrLength: u32(.ucrLength), allocatedSpace: ifPresent(.allocatedSpace)))
+        case .other:
+            event = .other(context, opcode: UInt8(truncatingIfNeeded: value(.opcode)))
+        }
+        return .success(event)
+    }
+}
+
+/// Why a text record does not make an event.
+enum FieldProblem: Error {
+    case missing(EventField)
+    case notApplicable(EventField, EventKind)
+
+    var message: String {
+        switch self {
+        case .missing(let field): "missing \"\(field.name)\""
+        case .notApplicable(let field, let kind): "\"\(field.name)\" does not apply to a \(kind.name) event"
+        }
+    }
+}
+
+/// Byte-level parsing of the scalar values the text formats share.
+enum TextScalar {
+    /// Parses unsigned decimal digits; `nil` if empty, not all digits, or above `maximum`.
+    @inline(__always)
+    static func decimal(_ bytes: UnsafeRawBufferPointer, maximum: UInt64 = .max) -> UInt64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            let digit = byte &- 0x30
+            guard digit < 10 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(digit))
+            guard !o1 && !o2 else { return nil }
+            value = a
+        }
+        return value <= maximum ? value : nil
+    }
+
+    /// Parses an optionally negative decimal integer that fits in `Int64`.
+    @inline(__always)
+    static func signed(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        if bytes.first == UInt8(ascii: "-") {
+            guard let magnitude = decimal(UnsafeRawBufferPointer(rebasing: bytes.dropFirst())),
+                  magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        }
+        guard let value = decimal(bytes), value <= UInt64(Int64.max) else { return nil }
+        return Int64(value)
+    }
+
+    /// Parses `0x` followed by 1 to 16 hex digits (either case).
+    @inline(__always)
+    static func hex(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count >= 3, bytes.count <= 18, bytes[0] == 0x30, bytes[1] | 0x20 == 0x78 else { return nil }
+        var value: UInt64 = 0
+        for i in 2..<bytes.count {
+            let b = bytes[i]
+            let digit: UInt8
+            if b &- 0x30 < 10 { digit = b &- 0x30 }
+            else if (b | 0x20) &- 0x61 < 6 { digit = (b | 0x20) &- 0x61 &+ 10 }
+            else { return nil }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+
+    /// The event kind named by `bytes`.
+    static func kind(_ bytes: UnsafeRawBufferPointer) -> EventKind? {
+        for kind in EventKind.allCases where equals(bytes, kind.nameBytes) { return kind }
+        return nil
+    }
+
+    /// The source named by `bytes`, or given as its decimal number.
+    static func source(_ bytes: UnsafeRawBufferPointer) -> HeapSource? {
+        if let number = decimal(bytes, maximum: UInt64(UInt32.max)) { return HeapSource(rawValue: UInt32(number)) }
+        for (i, name) in sourceNames.enumerated() where equals(bytes, name) { return HeapSource.named[i] }
+        return nil
+    }
+
+    private static let sourceNames: [[UInt8]] = HeapSource.named.map { Array($0.name!.utf8) }
+
+    @inline(__always)
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ name: [UInt8]) -> Bool {
+        guard bytes.count == name.count else { return false }
+        for i in 0..<name.count where bytes[i] != name[i] { return false }
+        return true
+    }
+
+    /// Printable text of `bytes` for an error message, shortened to 40 characters.
+    static func quoted(_ bytes: UnsafeRawBufferPointer) -> String {
+        let prefix = bytes.prefix(40)
+        var text = String(decoding: UnsafeRawBufferPointer(rebasing: prefix), as: UTF8.self)
+        text = String(text.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) })
+        return "\"" + text + (bytes.count > 40 ? "…" : "") + "\""
+    }
+}
+
+extension EventKind {
+    /// ``name`` as bytes, for matching without building strings.
+    var nameBytes: [UInt8] { EventKind.nameTable[Int(rawValue)] }
+    static let nameTable: [[UInt8]] = EventKind.allCases.map { Array($0.name.utf8) }
+}

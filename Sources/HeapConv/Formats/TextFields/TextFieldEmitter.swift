@@ -1,0 +1,87 @@
+/// Receives an event's fields in ``EventField`` order; JSON Lines and CSV each implement it to format them.
+protocol TextFieldEmitter {
+    mutating func kind(_ kind: EventKind)
+    mutating func signed(_ field: EventField, _ value: Int64)
+    mutating func decimal(_ field: EventField, _ value: UInt64)
+    mutating func hex(_ field: EventField, _ value: UInt64)
+    mutating func source(_ source: HeapSource)
+    mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError)
+}
+
+extension TextFieldEmitter {
+    @inline(__always)
+    mutating func decimal(_ field: EventField, _ value: UInt64?) {
+        if let value { decimal(field, value) }
+    }
+
+    @inline(__always)
+    mutating func decimal(_ field: EventField, _ value: UInt32) { decimal(field, UInt64(value)) }
+
+    /// Emits every field of `event` (whose stack lives in `batch`) in ``EventField`` order.
+    @inline(__always)
+    mutating func emit(_ event: HeapEvent, in batch: EventBatch) throws(ConversionError) {
+        let c = event.context
+        kind(event.kind)
+        signed(.ts, c.timestamp)
+        decimal(.pid, c.processID)
+        decimal(.tid, c.threadID)
+        if let cpu = c.cpu { decimal(.cpu, cpu) }
+        hex(.heap, c.heap)
+        switch event {
+        case .alloc(_, let address, let size, let src):
+            hex(.address, address)
+            decimal(.size, size)
+            source(src)
+        case .realloc(_, let address, let size, let oldAddress, let oldSize, let src):
+            hex(.address, address)
+            decimal(.size, size)
+            hex(.oldAddress, oldAddress)
+            decimal(.oldSize, oldSize)
+            source(src)
+        case .free(_, let address, let src):
+            hex(.address, address)
+            source(src)
+        case .destroy:
+            break
+        case .create(_, let f):
+            decimal(.flags, f.flags)
+            decimal(.reserveSize, f.reserveSize)
+            decimal(.commitSize, f.commitSize)
+            decimal(.allocatedSize, f.allocatedSize)
+        case .expand(_, let f):
+            hex(.address, f.address)
+            decimal(.committedSize, f.committedSize)
+            decimal(.freeSpace, f.freeSpace)
+            decimal(.committedSpace, f.committedSpace)
+            decimal(.reservedSpace, f.reservedSpace)
+            decimal(.allocatedSpace, f.allocatedSpace)
+            decimal(.noOfUCRs, f.noOfUCRs)
+        case .contract(_, let f):
+            hex(.address, f.decommitAddress)
+            decimal(.decommitSize, f.decommitSize)
+            decimal(.freeSpace, f.freeSpace)
+            decimal(.committedSpace, f.committedSpace)
+            decimal(.reservedSpace, f.reservedSpace)
+            decimal(.allocatedSpace, f.allocatedSpace)
+            decimal(.noOfUCRs, f.noOfUCRs)
+        case .snapshot(_, let f):
+            decimal(.flags, f.flags)
+            decimal(.freeSpace, f.freeSpace)
+            decimal(.committedSpace, f.committedSpace)
+            decimal(.reservedSpace, f.reservedSpace)
+            decimal(.largeUCRSpace, f.largeUCRSpace)
+            decimal(.allocatedSpace, f.allocatedSpace)
+            decimal(.freeListLength, f.freeListLength)
+            decimal(.ucrLength, f.ucrLength)
+            decimal(.processID, f.processID)
+        case .other(_, let opcode):
+            decimal(.opcode, UInt64(opcode))
+        }
+        if let frames = batch.stack(c.stack) { try stack(frames) }
+    }
+}
+
+/// The longest an event's text can be without its stack, with room to spare: reserve this before emitting.
+let maximumTextEventLength = 2048
+/// The longest one stack frame can be in text (`"0xffffffffffffffff",`).
+let maximumTextFrameLength = 24

@@ -1,0 +1,139 @@
+import CZlib
+
+/// Decompresses a gzip (or zlib) stream from another source as it is read, member after member, the way
+/// `gzip -d` treats concatenated files. A stream that ends early or is corrupt is an error naming the
+/// compressed byte offset.
+public final class GzipSource: ByteSource {
+    private let upstream: any ByteSource
+    private let name: String
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let input: UnsafeMutableRawBufferPointer
+    private var compressedOffset: UInt64 = 0
+    private var upstreamEnded = false
+    private var memberEnded = false
+
+    public init(_ upstream: any ByteSource, name: String) throws(ConversionError) {
+        self.upstream = upstream
+        self.name = name
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        input = .allocate(byteCount: 1 << 18, alignment: 16)
+        let status = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            stream.deallocate()
+            input.deallocate()
+            throw ConversionError(.internal, file: name, "zlib inflateInit2 failed (\(status))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+        input.deallocate()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(ConversionError) -> Int {
+        guard let out = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        stream.pointee.next_out = out.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = UInt32(clamping: buffer.count)
+        while stream.pointee.avail_out > 0 {
+            if stream.pointee.avail_in == 0 && !upstreamEnded {
+                let n = try upstream.read(into: input)
+                if n == 0 {
+                    upstreamEnded = true
+                } else {
+                    stream.pointee.next_in = UnsafePointer(input.baseAddress!.assumingMemoryBound(to: Bytef.self))
+                    stream.pointee.avail_in = UInt32(n)
+                }
+            }
+            if stream.pointee.avail_in == 0 && upstreamEnded {
+                if memberEnded { break }
+                throw ConversionError(.malformedInput, file: name, at: .offset(compressedOffset),
+                                      "gzip stream ends early (truncated file?)")
+            }
+            if memberEnded {
+                // Another gzip member follows the one that ended.
+                inflateReset(stream)
+                memberEnded = false
+            }
+            let before = stream.pointee.avail_in
+            let status = inflate(stream, Z_NO_FLUSH)
+            compressedOffset += UInt64(before - stream.pointee.avail_in)
+            switch status {
+            case Z_OK, Z_BUF_ERROR:
+                continue
+            case Z_STREAM_END:
+                memberEnded = true
+            default:
+                let detail = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
+                throw ConversionError(.malformedInput, file: name, at: .offset(compressedOffset),
+                                      "corrupt gzip data: " + detail)
+            }
+        }
+        return buffer.count - Int(stream.pointee.avail_out)
+    }
+}
+
+/// Compresses everything written to it as one gzip stream into another sink.
+public final class GzipSink: ByteSink {
+    private let downstream: any ByteSink
+    private let name: String
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let output: UnsafeMutableRawBufferPointer
+
+    /// - Parameter level: zlib level, 1 (fastest) to 9 (smallest).
+    public init(_ downstream: any ByteSink, name: String, level: Int32 = 6) throws(ConversionError) {
+        self.downstream = downstream
+        self.name = name
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        output = .allocate(byteCount: 1 << 18, alignment: 16)
+        let status = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            stream.deallocate()
+            output.deallocate()
+            throw ConversionError(.internal, file: name, "zlib deflateInit2 failed (\(status))")
+        }
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deallocate()
+        output.deallocate()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ConversionError) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        stream.pointee.next_in = base.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_in = UInt32(bytes.count)
+        try pump(Z_NO_FLUSH)
+    }
+
+    public func finish() throws(ConversionError) {
+        stream.pointee.next_in = nil
+        stream.pointee.avail_in = 0
+        try pump(Z_FINISH)
+        try downstream.finish()
+    }
+
+    private func pump(_ flush: Int32) throws(ConversionError) {
+        while true {
+            stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = UInt32(output.count)
+            let status = deflate(stream, flush)
+            guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+                throw ConversionError(.internal, file: name, "zlib deflate failed (\(status))")
+            }
+            let produced = output.count - Int(stream.pointee.avail_out)
+            if produced > 0 {
+                try downstream.write(UnsafeRawBufferPointer(rebasing: output[0..<produced]))
+            }
+            if flush == Z_FINISH {
+                if status == Z_STREAM_END { return }
+            } else if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 {
+                return
+            }
+        }
+    }
+}

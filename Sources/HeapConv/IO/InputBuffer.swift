@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A growable window over a ``ByteSource`` for the text readers: they look at the bytes not yet consumed,
+/// consume what they parsed, and ask for more when a record runs past the window.
+///
+/// The window grows for long records up to ``maximumRecordSize``; beyond that the reader reports the record
+/// as too long instead of using unbounded memory.
+public final class InputBuffer {
+    private var storage: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private let source: any ByteSource
+    /// Whether the source has reported its end.
+    public private(set) var atEnd = false
+    /// Bytes consumed before the current window start (the offset of ``available``'s first byte).
+    public private(set) var consumedBytes: UInt64 = 0
+    /// The longest record a reader may need to see whole.
+    public let maximumRecordSize: Int
+
+    public init(source: any ByteSource, capacity: Int = 1 << 20, maximumRecordSize: Int = 64 << 20) {
+        self.source = source
+        storage = .allocate(byteCount: capacity, alignment: 16)
+        self.maximumRecordSize = maximumRecordSize
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The bytes read but not consumed yet.
+    @inline(__always)
+    public var available: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage[start..<end])
+    }
+
+    /// Marks the first `n` available bytes as consumed.
+    @inline(__always)
+    public func consume(_ n: Int) {
+        precondition(n >= 0 && n <= end - start)
+        start += n
+        consumedBytes += UInt64(n)
+    }
+
+    /// Reads more input after the available bytes, moving or growing the window as needed. Returns `false`
+    /// at the end of the input (nothing was added). Throws when the available bytes already fill
+    /// ``maximumRecordSize``.
+    public func fill() throws(ConversionError) -> Bool {
+        if atEnd { return false }
+        if start > 0 && (end == storage.count || start > storage.count / 2) {
+            let live = end - start
+            if live > 0 {
+                memmove(storage.baseAddress!, storage.baseAddress! + start, live)
+            }
+            start = 0
+            end = live
+        }
+        if end == storage.count {
+            guard storage.count < maximumRecordSize else {
+                throw ConversionError(.malformedInput, at: .offset(consumedBytes),
+                                      "record longer than \(maximumRecordSize >> 20) MiB")
+            }
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: min(storage.count * 2, maximumRecordSize),
+                                                                alignment: 16)
+            bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[start..<end]))
+            end -= start
+            start = 0
+            storage.deallocate()
+            storage = bigger
+        }
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]))
+        if n == 0 {
+            atEnd = true
+            return false
+        }
+        end += n
+        return true
+    }
+
+    /// The next line without its terminator (`\n`, or `\r\n`), consuming it; `nil` at the end of the input.
+    /// A last line without a terminator is returned too. The bytes stay valid until the next call.
+    public func nextLine() throws(ConversionError) -> UnsafeRawBufferPointer? {
+        var searched = 0
+        while true {
+            let window = available
+            if let base = window.baseAddress, window.count > searched,
+               let hit = memchr(base + searched, 0x0A, window.count - searched) {
+                let length = base.distance(to: UnsafeRawPointer(hit))
+                var line = UnsafeRawBufferPointer(rebasing: window[0..<length])
+                if length > 0 && line[length - 1] == 0x0D { line = UnsafeRawBufferPointer(rebasing: line[0..<length - 1]) }
+                consume(length + 1)
+                return line
+            }
+            searched = window.count
+            if try !fill() {
+                let rest = available
+                if rest.isEmpty { return nil }
+                consume(rest.count)
+                var line = rest
+                if line.last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line[0..<line.count - 1]) }
+                return line
+            }
+            // `fill` may have moved the window; `searched` counts from its start, which is unchanged.
+        }
+    }
+}

@@ -1,0 +1,139 @@
+/// A byte buffer that writers format into and that flushes to a ``ByteSink`` when full.
+///
+/// Writers call ``reserve(_:)`` once for the most bytes a piece of output can take, then append without
+/// further checks of their own; every append still checks capacity with a precondition, so a wrong bound
+/// traps instead of writing out of bounds.
+public final class OutputBuffer {
+    private let storage: UnsafeMutableRawBufferPointer
+    /// Bytes appended since the last flush.
+    public private(set) var count = 0
+    /// Bytes flushed to the sink so far.
+    public private(set) var flushedBytes: UInt64 = 0
+    public let sink: any ByteSink
+
+    public init(sink: any ByteSink, capacity: Int = 1 << 18) {
+        self.sink = sink
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Total bytes written through this buffer, flushed or not.
+    public var totalBytes: UInt64 { flushedBytes + UInt64(count) }
+
+    /// Makes room for at least `n` more bytes, flushing first if needed. `n` may exceed the capacity only
+    /// through ``append(bytes:)``, which handles large pieces itself.
+    @inline(__always)
+    public func reserve(_ n: Int) throws(ConversionError) {
+        if count + n > storage.count { try flush() }
+        precondition(n <= storage.count, "OutputBuffer.reserve beyond capacity")
+    }
+
+    /// Hands the buffered bytes to the sink.
+    public func flush() throws(ConversionError) {
+        guard count > 0 else { return }
+        try sink.write(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
+        flushedBytes += UInt64(count)
+        count = 0
+    }
+
+    /// Flushes and finishes the sink (writes a compressor's trailer).
+    public func finish() throws(ConversionError) {
+        try flush()
+        try sink.finish()
+    }
+
+    @inline(__always)
+    public func append(_ byte: UInt8) {
+        precondition(count < storage.count)
+        storage[count] = byte
+        count += 1
+    }
+
+    /// Appends ASCII text known at compile time (keys, punctuation).
+    @inline(__always)
+    public func append(_ text: StaticString) {
+        let n = text.utf8CodeUnitCount
+        precondition(count + n <= storage.count)
+        storage.baseAddress!.advanced(by: count).copyMemory(from: text.utf8Start, byteCount: n)
+        count += n
+    }
+
+    /// Appends bytes of any length, flushing as needed.
+    public func append(bytes: UnsafeRawBufferPointer) throws(ConversionError) {
+        var rest = bytes
+        while !rest.isEmpty {
+            if count == storage.count { try flush() }
+            let n = min(rest.count, storage.count - count)
+            UnsafeMutableRawBufferPointer(rebasing: storage[count..<count + n])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[0..<n]))
+            count += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+    }
+
+    /// Appends the UTF-8 of `text`, flushing as needed.
+    public func append(string text: String) throws(ConversionError) {
+        var text = text
+        var failure: ConversionError?
+        text.withUTF8 { utf8 in
+            do throws(ConversionError) { try append(bytes: UnsafeRawBufferPointer(utf8)) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Appends `value` in decimal (at most 20 bytes).
+    @inline(__always)
+    public func append(decimal value: UInt64) {
+        precondition(count + 20 <= storage.count)
+        let digits = Self.decimalDigitCount(value)
+        var v = value
+        var i = count + digits
+        // The loop writes exactly `digits` bytes ending at count + digits, inside the precondition's bound.
+        repeat {
+            i -= 1
+            let (q, r) = v.quotientAndRemainder(dividingBy: 10)
+            storage[i] = UInt8(truncatingIfNeeded: r) &+ 0x30
+            v = q
+        } while v != 0
+        count += digits
+    }
+
+    /// Appends `value` in decimal with a leading `-` when negative (at most 20 bytes).
+    @inline(__always)
+    public func append(decimal value: Int64) {
+        if value < 0 {
+            append(UInt8(ascii: "-"))
+            append(decimal: value.magnitude)
+        } else {
+            append(decimal: UInt64(value))
+        }
+    }
+
+    /// Appends `value` as lower-case hex with `0x` and no leading zeros (at most 18 bytes).
+    @inline(__always)
+    public func append(hex value: UInt64) {
+        precondition(count + 18 <= storage.count)
+        storage[count] = 0x30
+        storage[count + 1] = 0x78
+        let nibbles = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
+        var v = value
+        var i = count + 2 + nibbles
+        repeat {
+            i -= 1
+            let d = UInt8(truncatingIfNeeded: v & 0xF)
+            storage[i] = d < 10 ? d &+ 0x30 : d &+ 0x57
+            v >>= 4
+        } while i > count + 2
+        count += 2 + nibbles
+    }
+
+    @inline(__always)
+    static func decimalDigitCount(_ value: UInt64) -> Int {
+        var n = 1
+        var v = value
+        while v >= 10_000 { v /= 10_000; n += 4 }
+        while v >= 10 { v /= 10; n += 1 }
+        return n
+    }
+}

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a finished conversion did.
+public struct ConversionReport: Sendable {
+    /// Events the writer received (after filters).
+    public var eventsWritten: UInt64 = 0
+    /// Bytes of output (compressed size for gzip'd outputs is not tracked here: this is what the writer formatted).
+    public var bytesFormatted: UInt64 = 0
+    /// Lines the writer wants the user to see.
+    public var writerReport: [String] = []
+    /// Problems skipped under `--keep-going`; a non-empty list means the output is partial.
+    public var skippedProblems: [ConversionError] = []
+}
+
+/// Runs one conversion: reader → filters → writer, in bounded batches, the reader on its own thread.
+///
+/// The output appears under its name only if everything succeeded (see ``AtomicOutputFile``); standard
+/// output is written directly.
+public enum Conversion {
+    /// Batches in flight between the reading and the writing thread: bounds memory, gives back-pressure.
+    static let batchesInFlight = 4
+
+    public static func run(
+        _ options: ConversionOptions, progress: ((UInt64) -> Void)? = nil
+    ) throws(ConversionError) -> ConversionReport {
+        let (inputFormat, inputGzip) = try FormatRegistry.resolve(path: options.inputPath, override: options.inputFormat, role: "input")
+        let (outputFormat, outputGzip) = try FormatRegistry.resolve(path: options.outputPath, override: options.outputFormat, role: "output")
+        let inputName = options.inputPath == "-" ? "<stdin>" : options.inputPath
+        let outputName = options.outputPath == "-" ? "<stdout>" : options.outputPath
+        guard let makeReader = inputFormat.makeReader else {
+            throw ConversionError(.unsupported, "reading \(inputFormat.name) is not built yet")
+        }
+        guard let makeWriter = outputFormat.makeWriter else {
+            throw ConversionError(.unsupported, "writing \(outputFormat.name) is not built yet")
+        }
+        if options.inputPath != "-", options.inputPath == options.outputPath {
+            throw ConversionError(.usage, file: options.outputPath, "input and output are the same file")
+        }
+
+        var reader: any EventReader
+        do {
+            reader = try makeReader(ReaderContext(path: options.inputPath, name: inputName, gzip: inputGzip, options: options))
+        } catch {
+            throw error.naming(inputName)
+        }
+
+        let file: AtomicOutputFile? = options.outputPath == "-" ? nil : try AtomicOutputFile(path: options.outputPath)
+        var sink: any ByteSink = FileDescriptorSink(fd: file?.fd ?? 1, name: outputName)
+        if outputGzip || outputFormat.writesGzip {
+            sink = ThreadedSink(try GzipSink(sink, name: outputName, level: options.compressionLevel))
+        }
+        let output = OutputBuffer(sink: sink)
+        do {
+            var writer = try makeWriter(WriterContext(output: output, name: outputName, inputName: inputName,
+                                                      inputFacts: reader.facts(), options: options))
+            var report = try pump(from: &reader, inputName: inputName, to: &writer, filter: options.filter, progress: progress)
+            try writer.finish()
+            report.bytesFormatted = output.totalBytes
+            report.writerReport = writer.report
+            report.skippedProblems = reader.skippedProblems
+            try file?.commit()
+            return report
+        } catch {
+            file?.discard()
+            throw error
+        }
+    }
+
+    /// Moves every batch from `reader` through the filter into `writer`, reading on a second thread.
+    static func pump(
+        from reader: inout any EventReader, inputName: String, to writer: inout any EventWriter,
+        filter: EventFilter, progress: ((UInt64) -> Void)?
+    ) throws(ConversionError) -> ConversionReport {
+        let full = BoundedHandoff<EventBatch>(capacity: batchesInFlight)
+        let empty = BoundedHandoff<EventBatch>(capacity: batchesInFlight + 2)
+        for _ in 0..<batchesInFlight + 1 { empty.put(EventBatch()) }
+        let box = ReaderBox(reader)
+        let worker = WorkerThread {
+            var stage = EventFilterStage(filter)
+            while var batch = empty.take() {
+                batch.removeAll()
+                do throws(ConversionError) {
+                    guard try box.reader.read(into: &batch, limit: EventBatch.defaultCapacity) else { break }
+                } catch {
+                    box.failure = error.naming(inputName)
+                    break
+                }
+                stage.apply(to: &batch)
+                if batch.isEmpty {
+                    empty.put(batch)
+                } else if !full.put(batch) {
+                    break
+                }
+            }
+            full.close()
+        }
+        var report = ConversionReport()
+        var failure: ConversionError?
+        while let batch = full.take() {
+            do throws(ConversionError) {
+                try writer.write(batch)
+            } catch {
+                failure = error
+                break
+            }
+            report.eventsWritten += UInt64(batch.count)
+            progress?(report.eventsWritten)
+            empty.put(batch)
+        }
+        empty.close()
+        full.close()
+        worker.join()
+        reader = box.reader
+        if let failure { throw failure }
+        if let failure = box.failure { throw failure }
+        return report
+    }
+}
+
+/// Carries the reader to the reading thread and its outcome back; only one thread touches it at a time
+/// (the reading thread until `join()`, then the caller).
+private final class ReaderBox: @unchecked Sendable {
+    var reader: any EventReader
+    var failure: ConversionError?
+    init(_ reader: any EventReader) { self.reader = reader }
+}

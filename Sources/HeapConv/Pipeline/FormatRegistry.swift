@@ -1,0 +1,105 @@
+/// How a reader is set up: where its input is and what the user asked for.
+public struct ReaderContext {
+    /// The path as given (`-` is standard input).
+    public let path: String
+    /// The name errors use (`<stdin>` for `-`).
+    public let name: String
+    /// Whether the input is gzip-compressed (its name ends in `.gz`).
+    public let gzip: Bool
+    public let options: ConversionOptions
+
+    /// Opens the input for sequential reading, decompressing it when it is gzip'd.
+    public func openSequential() throws(ConversionError) -> any ByteSource {
+        let file = try FileDescriptorSource.open(path)
+        return gzip ? try GzipSource(file, name: name) : file
+    }
+}
+
+/// How a writer is set up: its output buffer and what it may say about the input.
+public struct WriterContext {
+    /// Where the writer formats its bytes.
+    public let output: OutputBuffer
+    /// The output's name, for messages.
+    public let name: String
+    /// The input's name, for writers that record where their events came from.
+    public let inputName: String
+    /// Facts the reader knows about its input (clock, pointer size, ...), if any.
+    public let inputFacts: InfoValue?
+    public let options: ConversionOptions
+}
+
+/// One format heapconv knows: its name, the file extensions it is inferred from, and how to make its
+/// reader and writer. A format that cannot be read or written leaves that factory `nil`.
+public struct FormatEntry: Sendable {
+    /// The name `--from` and `--to` take.
+    public let name: String
+    /// Lower-case extensions without the dot, longest first where they overlap.
+    public let extensions: [String]
+    /// Whether `name.gz` is this format gzip-compressed.
+    public let allowsGzip: Bool
+    /// Whether the writer's output is always one gzip stream (the file's own design, not a `.gz` suffix).
+    public let writesGzip: Bool
+    /// A line for `--help`.
+    public let summary: String
+    public let makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?
+    public let makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?
+
+    public init(
+        name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false, summary: String,
+        makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?,
+        makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?
+    ) {
+        self.name = name
+        self.extensions = extensions
+        self.allowsGzip = allowsGzip
+        self.writesGzip = writesGzip
+        self.summary = summary
+        self.makeReader = makeReader
+        self.makeWriter = makeWriter
+    }
+}
+
+/// The formats heapconv knows, by name and extension. Each format registers here in one line; no format
+/// knows another.
+public enum FormatRegistry {
+    public static let all: [FormatEntry] = [
+        JSONLinesFormat.entry,
+        CSVFormat.entry,
+        ETLFormat.entry,
+        ChromeFormat.entry,
+        HeapColFormat.entry,
+    ]
+
+    /// The format called `name` (case-insensitive; `ndjson` is JSON Lines).
+    public static func named(_ name: String) -> FormatEntry? {
+        let lower = name.lowercased()
+        return all.first { $0.name == lower || $0.extensions.contains(lower) }
+    }
+
+    /// The format and compression of `path`, from `override` when given, else from its extension.
+    public static func resolve(path: String, override: String?, role: String) throws(ConversionError) -> (FormatEntry, gzip: Bool) {
+        let lower = path.lowercased()
+        let gzip = lower.hasSuffix(".gz")
+        let stem = gzip ? String(lower.dropLast(3)) : lower
+        if let override {
+            guard let format = named(override) else {
+                throw ConversionError(.usage, "unknown \(role) format \"\(override)\"; known formats: "
+                                      + all.map(\.name).joined(separator: ", "))
+            }
+            return (format, gzip && !format.writesGzip)
+        }
+        if path == "-" {
+            throw ConversionError(.usage, "cannot infer the \(role) format of standard \(role == "input" ? "input" : "output"); pass --\(role == "input" ? "from" : "to") FORMAT")
+        }
+        for format in all {
+            for ext in format.extensions where stem.hasSuffix("." + ext) {
+                if gzip && !format.allowsGzip {
+                    throw ConversionError(.usage, file: path, "\(format.name) files cannot be .gz-compressed")
+                }
+                return (format, gzip)
+            }
+        }
+        throw ConversionError(.usage, file: path, "cannot infer the \(role) format from the file name; pass --\(role == "input" ? "from" : "to") with one of: "
+                              + all.map(\.name).joined(separator: ", "))
+    }
+}

@@ -1,0 +1,2 @@
+import HeapConv
+print("stub")
