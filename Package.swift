@@ -29,7 +29,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeapConvTests",
-            dependencies: ["HeapConv"],
+            dependencies: ["HeapConv", "heapconv"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -14,8 +14,19 @@ struct JSONScanner {
 
     var atEnd: Bool { position >= line.count }
 
-    /// The unread rest of the line, for error messages.
-    var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: line[min(position, line.count)...]) }
+    /// The next token of the unread line (a string with its quotes, or text up to a separator), for error
+    /// messages.
+    var rest: UnsafeRawBufferPointer {
+        var end = min(position, line.count)
+        if end < line.count && line[end] == UInt8(ascii: "\"") {
+            end += 1
+            while end < line.count && line[end] != UInt8(ascii: "\"") { end += 1 }
+            end = min(end + 1, line.count)
+        } else {
+            while end < line.count, !",}] \t".utf8.contains(line[end]) { end += 1 }
+        }
+        return UnsafeRawBufferPointer(rebasing: line[min(position, line.count)..<end])
+    }
 
     @inline(__always)
     func peek() -> UInt8? { position < line.count ? line[position] : nil }
