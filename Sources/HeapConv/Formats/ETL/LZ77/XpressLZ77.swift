@@ -112,21 +112,40 @@ public enum XpressLZ77 {
         }
     }
 
-    /// Copies `n` literal bytes; a single byte (the common case) inline, longer runs with `memcpy`.
+    /// Copies `n` literal bytes. Runs are usually 1–2 bytes, so short ones are copied with a pair of
+    /// possibly overlapping loads/stores instead of a `memcpy` call.
     /// Precondition (checked by the caller): `n` bytes are left in both the input and the output.
     @inline(__always)
     private static func copyLiterals(_ from: UnsafeRawPointer, _ to: UnsafeMutableRawPointer, _ n: Int) {
-        if n == 1 {
-            // Safe: one byte is left in the input and in the output (precondition).
-            to.storeBytes(of: from.load(as: UInt8.self), as: UInt8.self)
-        } else {
-            // Safe: n bytes are left in the input and in the output (precondition); the buffers do not overlap.
+        // Safe, every branch: each access lies in from[0..<n] or to[0..<n] (precondition); the two buffers
+        // do not overlap, so the order of the accesses does not matter.
+        switch n {
+        case 1:
+            copy(UInt8.self, from, to)
+        case 2...3:
+            copy(UInt16.self, from, to)
+            copy(UInt16.self, from + (n - 2), to + (n - 2))
+        case 4...8:
+            copy(UInt32.self, from, to)
+            copy(UInt32.self, from + (n - 4), to + (n - 4))
+        case 9...16:
+            copy(UInt64.self, from, to)
+            copy(UInt64.self, from + (n - 8), to + (n - 8))
+        default:
             to.copyMemory(from: from, byteCount: n)
         }
     }
 
+    /// Copies one `T` (a fixed-width integer) from `from` to `to`, unaligned. The caller proves the bytes exist.
+    @inline(__always)
+    private static func copy<T: FixedWidthInteger>(_: T.Type, _ from: UnsafeRawPointer, _ to: UnsafeMutableRawPointer) {
+        to.storeBytes(of: from.loadUnaligned(as: T.self), as: T.self)
+    }
+
     /// Decodes a length whose 3-bit code was 7: nibble, then byte, then 16-bit, then 32-bit field.
-    /// Returns the full match length (≥ 10). Advances `ip` past the fields read here.
+    /// Returns the full match length (≥ 10). Advances `ip` past the fields read here. Inlined: passing
+    /// `ip` by reference to a real call would keep it in memory for the whole decoding loop.
+    @inline(__always)
     private static func extendedLength(
         _ src: UnsafeRawPointer, _ inCount: Int, _ ip: inout Int, _ nibbleAt: inout Int
     ) throws(XpressLZ77Error) -> Int {
@@ -176,25 +195,49 @@ public enum XpressLZ77 {
         return length + 3  // at most 2^32 - 1 + 3: no overflow in a 64-bit Int
     }
 
-    /// Copies a match of `length` bytes from `distance` bytes back to `dst + op`.
+    /// Copies a match of `length` bytes from `distance` bytes back to `dst + op`, exactly: nothing past
+    /// `op + length` is written.
     ///
-    /// Precondition (checked by the caller): 1 <= distance <= op and op + length <= output capacity, so
-    /// every byte read lies in `dst[0..<op + length]` and every byte written in `dst[op..<op + length]`.
+    /// Precondition (checked by the caller): 1 <= distance <= op, 3 <= length and op + length <= output
+    /// capacity, so every byte read lies in `dst[op - distance..<op + length]` and every byte written in
+    /// `dst[op..<op + length]`. Reads never go past the bytes written so far, so the LZ77 byte-by-byte
+    /// semantics (a match may overlap itself) are kept.
     @inline(__always)
     private static func copyMatch(_ dst: UnsafeMutableRawPointer, at op: Int, distance: Int, length: Int) {
         let to = dst + op
         let from = UnsafeRawPointer(dst + (op - distance))
-        if distance >= length {
-            // Safe: source [op-distance, op-distance+length) ends at or before op, so it does not overlap the
-            // destination [op, op+length), and both lie inside the output (caller's precondition).
-            to.copyMemory(from: from, byteCount: length)
+        if distance >= 8 && length >= 8 {
+            // 8-byte steps. Step k reads from[k..<k+8] = to[k-distance..<k+8-distance], all below to[k]
+            // since distance >= 8, i.e. bytes already final. The last step is aligned to the end (it
+            // rewrites a few bytes with the same values), so no byte past `length` is touched.
+            var k = 0
+            while k &+ 8 < length {
+                // Safe: k + 8 < length, so to[k..<k+8] and from[k..<k+8] are inside the match's ranges.
+                copy(UInt64.self, from + k, to + k)
+                k &+= 8
+            }
+            // Safe: length >= 8, so [length-8, length) is inside the match's ranges.
+            copy(UInt64.self, from + (length - 8), to + (length - 8))
+        } else if distance >= length {
+            // Not overlapping and length < 8 (length >= 8 implies distance >= 8, handled above): two
+            // possibly overlapping small copies, both reading bytes below `to`, i.e. already final.
+            if length >= 4 {
+                // Safe: 4 <= length, so [0, 4) and [length-4, length) are inside the match's ranges.
+                copy(UInt32.self, from, to)
+                copy(UInt32.self, from + (length - 4), to + (length - 4))
+            } else {
+                // Safe: length == 3, so [0, 2) and [1, 3) are inside the match's ranges.
+                copy(UInt16.self, from, to)
+                copy(UInt16.self, from + 1, to + 1)
+            }
         } else if distance == 1 {
             // Safe: writes [op, op+length) inside the output (precondition); reads byte op-1 >= 0.
             to.initializeMemory(as: UInt8.self, repeating: from.load(as: UInt8.self), count: length)
         } else {
-            // Overlapping match: the output is periodic with period `distance` from `from` on. Copy in
-            // chunks no longer than the gap between source and destination; the gap doubles each time,
-            // since the source stays at `from` and every chunk is a whole number of periods.
+            // Overlapping match with a short period (2...7): the output is periodic with period `distance`
+            // from `from` on. Copy in chunks no longer than the gap between source and destination; the
+            // gap doubles each time, since the source stays at `from` and every chunk is a whole number of
+            // periods.
             var done = 0
             var gap = distance
             while done < length {
