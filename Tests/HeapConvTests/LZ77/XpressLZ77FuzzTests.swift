@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HeapConv
 
@@ -51,6 +52,18 @@ import Testing
             let compressed = XpressLZ77Encoder.compress(data)
             #expect(Self.check(compressed, capacity: size, iteration: -1))
             #expect(try xpressDecode(compressed, capacity: size + 5) == data)
+        }
+    }
+
+    /// Inputs saved from libFuzzer runs (`FuzzTesting/`): u16 LE capacity, then the stream.
+    @Test func replayCrashers() throws {
+        let directory = try #require(Bundle.module.url(forResource: "Fixtures/lz77-crashers", withExtension: nil))
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.lastPathComponent != "README.md" }
+        for file in files {
+            let bytes = Array(try Data(contentsOf: file))
+            guard bytes.count >= 2 else { continue }
+            _ = Self.check(Array(bytes[2...]), capacity: Int(bytes[0]) | Int(bytes[1]) << 8, iteration: -1)
         }
     }
 
