@@ -230,14 +230,19 @@ public enum XpressLZ77 {
                 copy(UInt16.self, from, to)
                 copy(UInt16.self, from + 1, to + 1)
             }
-        } else if distance == 1 {
-            // Safe: writes [op, op+length) inside the output (precondition); reads byte op-1 >= 0.
-            to.initializeMemory(as: UInt8.self, repeating: from.load(as: UInt8.self), count: length)
+        } else if length <= 32 {
+            // Overlapping match with a short period (distance < length, so distance <= 7), short: byte by
+            // byte, exactly as the spec describes it; each byte read was written before.
+            for k in 0..<length {
+                // Safe: reads to[k-distance] with k-distance >= -distance >= -op, so inside the output and
+                // already written; writes to[k] with k < length (precondition).
+                copy(UInt8.self, UnsafeRawPointer(to + (k - distance)), to + k)
+            }
         } else {
-            // Overlapping match with a short period (2...7): the output is periodic with period `distance`
-            // from `from` on. Copy in chunks no longer than the gap between source and destination; the
-            // gap doubles each time, since the source stays at `from` and every chunk is a whole number of
-            // periods.
+            // Overlapping match with a short period, long (runs of one byte or a short pattern): the output
+            // is periodic with period `distance` from `from` on. Copy in chunks no longer than the gap
+            // between source and destination; the gap doubles each time, since the source stays at `from`
+            // and every chunk is a whole number of periods.
             var done = 0
             var gap = distance
             while done < length {
