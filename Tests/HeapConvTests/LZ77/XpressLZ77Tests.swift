@@ -23,13 +23,13 @@ func xpressError(_ input: [UInt8], capacity: Int) -> XpressLZ77Error? {
     }
 }
 
-func hexBytes(_ text: String) -> [UInt8] {
+func lz77Hex(_ text: String) -> [UInt8] {
     text.split(separator: " ").map { UInt8($0, radix: 16)! }
 }
 
 @Suite struct XpressLZ77SpecExampleTests {
-    let alphabet = hexBytes("3f 00 00 00 61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 75 76 77 78 79 7a")
-    let abc = hexBytes("ff ff ff 1f 61 62 63 17 00 0f ff 26 01")
+    let alphabet = lz77Hex("3f 00 00 00 61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 75 76 77 78 79 7a")
+    let abc = lz77Hex("ff ff ff 1f 61 62 63 17 00 0f ff 26 01")
 
     /// [MS-XCA] §3.1: 26 literals; flag word 0x0000003F = 26 zero bits, then six unused 1 bits.
     @Test func alphabetExample() throws {
@@ -59,14 +59,14 @@ func hexBytes(_ text: String) -> [UInt8] {
     /// "aaaaaa" = literal "a", match distance 1 length 5 (the spec's own example of an overlapping match).
     /// Flags 0b01 then thirty 1s = 0x7FFFFFFF; match word (0 << 3) | (5 − 3) = 0x0002.
     @Test func overlappingRun() throws {
-        #expect(try xpressDecode(hexBytes("ff ff ff 7f 61 02 00"), capacity: 6) == Array("aaaaaa".utf8))
+        #expect(try xpressDecode(lz77Hex("ff ff ff 7f 61 02 00"), capacity: 6) == Array("aaaaaa".utf8))
     }
 
     /// Two extended matches share one nibble byte: the first takes its low half, the second its high half.
     /// "abcd", match d=4 len 12 (nibble 2), match d=4 len 20 (nibble 10): nibble byte 0xA2, after the first
     /// match word only. Flags: 0000 11 then 26 ones = 0x0FFFFFFF. Match word (3 << 3) | 7 = 0x001F.
     @Test func sharedNibble() throws {
-        let stream = hexBytes("ff ff ff 0f 61 62 63 64 1f 00 a2 1f 00")
+        let stream = lz77Hex("ff ff ff 0f 61 62 63 64 1f 00 a2 1f 00")
         #expect(try xpressDecode(stream, capacity: 100) == Array(String(repeating: "abcd", count: 9).utf8))
         var builder = XpressLZ77Encoder.Builder()
         builder.literals(Array("abcd".utf8))
@@ -79,7 +79,7 @@ func hexBytes(_ text: String) -> [UInt8] {
     @Test func byteExtensionAndThirdNibble() throws {
         // "xy", d=2 len 30 (nibble 15 + byte 5), d=2 len 10 (high nibble 0), d=2 len 12 (new byte, nibble 2).
         // Flags 00111 then 27 ones = 0x3FFFFFFF; match word (1 << 3) | 7 = 0x000F.
-        let stream = hexBytes("ff ff ff 3f 78 79 0f 00 0f 05 0f 00 0f 00 02")
+        let stream = lz77Hex("ff ff ff 3f 78 79 0f 00 0f 05 0f 00 0f 00 02")
         let expected = Array(String(repeating: "xy", count: 27).utf8)
         #expect(try xpressDecode(stream, capacity: 54) == expected)
         #expect(xpressError(stream, capacity: 53) != nil)
@@ -87,9 +87,9 @@ func hexBytes(_ text: String) -> [UInt8] {
 
     /// 16-bit field: value 22 is the smallest allowed (length 25); 21 must be rejected.
     @Test func smallestSixteenBitLength() throws {
-        let ok = hexBytes("ff ff ff 7f 61 07 00 0f ff 16 00")
+        let ok = lz77Hex("ff ff ff 7f 61 07 00 0f ff 16 00")
         #expect(try xpressDecode(ok, capacity: 26) == [UInt8](repeating: 0x61, count: 26))
-        let bad = hexBytes("ff ff ff 7f 61 07 00 0f ff 15 00")
+        let bad = lz77Hex("ff ff ff 7f 61 07 00 0f ff 15 00")
         let error = xpressError(bad, capacity: 100)
         #expect(error?.inputOffset == 9)
         #expect(error?.message.contains("invalid") == true)
@@ -97,7 +97,7 @@ func hexBytes(_ text: String) -> [UInt8] {
 
     /// 32-bit field: 16-bit 0, then 69,997 = 0x0001116D = length 70,000 − 3.
     @Test func thirtyTwoBitLength() throws {
-        let stream = hexBytes("ff ff ff 7f 61 07 00 0f ff 00 00 6d 11 01 00")
+        let stream = lz77Hex("ff ff ff 7f 61 07 00 0f ff 00 00 6d 11 01 00")
         #expect(try xpressDecode(stream, capacity: 70_001) == [UInt8](repeating: 0x61, count: 70_001))
         #expect(xpressError(stream, capacity: 70_000)?.inputOffset == 5)
         var builder = XpressLZ77Encoder.Builder()
@@ -108,20 +108,20 @@ func hexBytes(_ text: String) -> [UInt8] {
 
     /// A 32-bit field below 22 is as invalid as a 16-bit one.
     @Test func smallThirtyTwoBitLengthIsRejected() {
-        let stream = hexBytes("ff ff ff 7f 61 07 00 0f ff 00 00 05 00 00 00")
+        let stream = lz77Hex("ff ff ff 7f 61 07 00 0f ff 00 00 05 00 00 00")
         #expect(xpressError(stream, capacity: 100)?.inputOffset == 9)
     }
 
     @Test func emptyInputIsAnEmptyStream() throws {
         #expect(try xpressDecode([], capacity: 0) == [])
         #expect(try xpressDecode([], capacity: 10) == [])
-        #expect(try xpressDecode(hexBytes("ff ff ff ff"), capacity: 0) == [])
+        #expect(try xpressDecode(lz77Hex("ff ff ff ff"), capacity: 0) == [])
     }
 
     /// The input may end at a literal position (flag 0 with no byte left), not only at a padded 1 flag.
     @Test func endsWhereALiteralWouldStart() throws {
-        #expect(try xpressDecode(hexBytes("00 00 00 00 78"), capacity: 5) == [0x78])
-        #expect(try xpressDecode(hexBytes("00 00 00 00"), capacity: 5) == [])
+        #expect(try xpressDecode(lz77Hex("00 00 00 00 78"), capacity: 5) == [0x78])
+        #expect(try xpressDecode(lz77Hex("00 00 00 00"), capacity: 5) == [])
         var builder = XpressLZ77Encoder.Builder()
         builder.literals(Array("hello hello hello".utf8))
         #expect(try xpressDecode(builder.finish(padWithOnes: false), capacity: 64) == Array("hello hello hello".utf8))
@@ -155,35 +155,35 @@ func hexBytes(_ text: String) -> [UInt8] {
 @Suite struct XpressLZ77ErrorTests {
     @Test func matchBeforeTheStartOfTheOutput() {
         // A match as the very first item.
-        let first = xpressError(hexBytes("ff ff ff ff 00 00"), capacity: 10)
+        let first = xpressError(lz77Hex("ff ff ff ff 00 00"), capacity: 10)
         #expect(first?.inputOffset == 4)
         #expect(first?.message.contains("before the start") == true)
         // "ab" then distance 3 (offset field 2): word (2 << 3) | 0 = 0x0010.
-        #expect(xpressError(hexBytes("ff ff ff 3f 61 62 10 00"), capacity: 10)?.inputOffset == 6)
+        #expect(xpressError(lz77Hex("ff ff ff 3f 61 62 10 00"), capacity: 10)?.inputOffset == 6)
         // Distance 2 is fine there.
-        #expect((try? xpressDecode(hexBytes("ff ff ff 3f 61 62 08 00"), capacity: 10)) == Array("ababa".utf8))
+        #expect((try? xpressDecode(lz77Hex("ff ff ff 3f 61 62 08 00"), capacity: 10)) == Array("ababa".utf8))
     }
 
     @Test func outputOverflow() {
         // Literals: the first byte that does not fit is reported.
-        #expect(xpressError(hexBytes("00 00 00 00 61 62 63"), capacity: 2)?.inputOffset == 6)
-        #expect(xpressError(hexBytes("00 00 00 00 61 62 63"), capacity: 0)?.inputOffset == 4)
+        #expect(xpressError(lz77Hex("00 00 00 00 61 62 63"), capacity: 2)?.inputOffset == 6)
+        #expect(xpressError(lz77Hex("00 00 00 00 61 62 63"), capacity: 0)?.inputOffset == 4)
         // Match: "aaaaaa" needs 6.
-        #expect(xpressError(hexBytes("ff ff ff 7f 61 02 00"), capacity: 5)?.inputOffset == 5)
+        #expect(xpressError(lz77Hex("ff ff ff 7f 61 02 00"), capacity: 5)?.inputOffset == 5)
         // A 32-bit length near 4 GiB must throw, not allocate or write.
-        let huge = xpressError(hexBytes("ff ff ff 7f 61 07 00 0f ff 00 00 fc ff ff ff"), capacity: 1 << 16)
+        let huge = xpressError(lz77Hex("ff ff ff 7f 61 07 00 0f ff 00 00 fc ff ff ff"), capacity: 1 << 16)
         #expect(huge?.inputOffset == 5)
     }
 
     @Test func zeroCapacityOutputWithoutAddress() {
-        let literal = hexBytes("00 00 00 00 61")
+        let literal = lz77Hex("00 00 00 00 61")
         let result: Result<Int, XpressLZ77Error> = literal.withUnsafeBytes { source in
             Result { () throws(XpressLZ77Error) -> Int in
                 try XpressLZ77.decompress(source, into: UnsafeMutableRawBufferPointer(start: nil, count: 0))
             }
         }
         #expect(throws: XpressLZ77Error.self) { try result.get() }
-        let empty: Result<Int, XpressLZ77Error> = hexBytes("ff ff ff ff").withUnsafeBytes { source in
+        let empty: Result<Int, XpressLZ77Error> = lz77Hex("ff ff ff ff").withUnsafeBytes { source in
             Result { () throws(XpressLZ77Error) -> Int in
                 try XpressLZ77.decompress(source, into: UnsafeMutableRawBufferPointer(start: nil, count: 0))
             }
@@ -193,7 +193,7 @@ func hexBytes(_ text: String) -> [UInt8] {
 
     @Test(arguments: [1, 2, 3])
     func truncatedFlagWord(_ length: Int) {
-        let first = xpressError(Array(hexBytes("00 00 00 00")[..<length]), capacity: 10)
+        let first = xpressError(Array(lz77Hex("00 00 00 00")[..<length]), capacity: 10)
         #expect(first?.inputOffset == 0)
         #expect(first?.message.contains("flag word") == true)
         // After 32 literals, the second flag word is cut short.
@@ -202,7 +202,7 @@ func hexBytes(_ text: String) -> [UInt8] {
     }
 
     @Test func truncatedMatchWord() {
-        let error = xpressError(hexBytes("ff ff ff 7f 61 07"), capacity: 100)
+        let error = xpressError(lz77Hex("ff ff ff 7f 61 07"), capacity: 100)
         #expect(error?.inputOffset == 5)
         #expect(error?.message.contains("match word") == true)
     }
@@ -210,7 +210,7 @@ func hexBytes(_ text: String) -> [UInt8] {
     /// Every prefix of a stream using all length forms either decodes a prefix of the data or throws the
     /// truncation error for the field it stops in.
     @Test func truncatedLengthFields() {
-        let full = hexBytes("ff ff ff 7f 61 07 00 0f ff 00 00 6d 11 01 00")
+        let full = lz77Hex("ff ff ff 7f 61 07 00 0f ff 00 00 6d 11 01 00")
         let expectedOffsets = [7: 7, 8: 8, 9: 9, 10: 9, 11: 11, 12: 11, 13: 11, 14: 11]
         for (cut, offset) in expectedOffsets {
             let error = xpressError(Array(full[..<cut]), capacity: 100_000)
@@ -224,13 +224,13 @@ func hexBytes(_ text: String) -> [UInt8] {
 
 @Suite struct XpressLZ77RoundTripTests {
     static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix64(seed: seed)
+        var rng = LZ77TestRandom(seed: seed)
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 
     /// Data with every kind of structure: runs of every length, short repeats, text, noise.
     static func mixedData(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix64(seed: seed)
+        var rng = LZ77TestRandom(seed: seed)
         let words = ["heap", "alloc", "free", "realloc", " ", "0x7ff8", "\n", "ETW", "stack", "thread"].map { Array($0.utf8) }
         var data: [UInt8] = []
         data.reserveCapacity(count)
@@ -313,7 +313,7 @@ func hexBytes(_ text: String) -> [UInt8] {
 }
 
 /// A small deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
+struct LZ77TestRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
