@@ -1,0 +1,504 @@
+import CZlib
+
+/// Writes `.heapcol` (`Schemas/heapcol.md`): the header, a CRC-checked row group every 65,536 events, and a
+/// footer with counts, as plain bytes into its output; the pipeline puts the gzip compressor (on its own
+/// thread) between this writer and the file.
+///
+/// Events are appended to reused column arrays as they come; a full row group is encoded into one reused
+/// block buffer and handed to the output at once. Nothing is allocated per event once the buffers have
+/// grown to a row group's size. A stack longer than the format's limit (8,388,608 frames) is an error.
+public struct HeapColWriter: EventWriter {
+    private let output: OutputBuffer
+    private let rowGroupLimit: Int
+    private let stackEntryLimit: Int
+    private let stackFrameLimit: Int
+
+    private var headerWritten = false
+    private var rowGroups: UInt64 = 0
+    private var totalEvents: UInt64 = 0
+    private var perKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
+
+    // The row group being filled: one array per column (`Schemas/heapcol.md` §5.3).
+    private var n = 0
+    private var kinds: [UInt64] = []
+    private var times: [UInt64] = []
+    private var pidIndices: [UInt64] = []
+    private var tidIndices: [UInt64] = []
+    private var cpus: [UInt64] = []
+    private var heapIndices: [UInt64] = []
+    private var addresses: [UInt64] = []
+    private var sizes: [UInt64] = []
+    private var oldAddresses: [UInt64] = []
+    private var oldSizes: [UInt64] = []
+    private var sources: [UInt64] = []
+    private var flags: [UInt64] = []
+    private var details: [UInt64] = []
+    private var stackAdditions: [UInt64] = []
+    private var stackIndices: [UInt64] = []
+    private var pids = ValueDictionary()
+    private var tids = ValueDictionary()
+    private var heaps = ValueDictionary()
+    /// The last address per heap index, for the per-heap address deltas.
+    private var previousAddress: [UInt64] = []
+    private var previousTime: UInt64 = 0
+    private var stacks = StackDictionary()
+    private var resetStacksBeforeGroup = false
+
+    private let block = BlockBuffer()
+
+    /// - Parameters:
+    ///   - output: where the uncompressed bytes go; the caller wraps the file sink in a ``GzipSink``.
+    public init(output: OutputBuffer) {
+        self.init(output: output, rowGroupLimit: HeapColFormat.maximumRowGroupEvents,
+                  stackEntryLimit: HeapColFormat.maximumStackEntries, stackFrameLimit: HeapColFormat.maximumStackFrames)
+    }
+
+    /// A writer with smaller limits than the format's, so tests reach row-group and dictionary-reset
+    /// boundaries with few events.
+    init(output: OutputBuffer, rowGroupLimit: Int, stackEntryLimit: Int, stackFrameLimit: Int) {
+        precondition(rowGroupLimit >= 1 && rowGroupLimit <= HeapColFormat.maximumRowGroupEvents)
+        precondition(stackEntryLimit >= 1 && stackEntryLimit <= HeapColFormat.maximumStackEntries)
+        precondition(stackFrameLimit >= 0 && stackFrameLimit <= HeapColFormat.maximumStackFrames)
+        self.output = output
+        self.rowGroupLimit = rowGroupLimit
+        self.stackEntryLimit = stackEntryLimit
+        self.stackFrameLimit = stackFrameLimit
+        let reserve = rowGroupLimit
+        for column in [\HeapColWriter.kinds, \.times, \.pidIndices, \.tidIndices, \.cpus, \.heapIndices,
+                       \.addresses, \.stackIndices] as [WritableKeyPath<HeapColWriter, [UInt64]>] {
+            self[keyPath: column].reserveCapacity(reserve)
+        }
+    }
+
+    public mutating func write(_ batch: EventBatch) throws(ConversionError) {
+        try writeHeaderOnce()
+        try batch.frames.withUnsafeBufferPointer { (frames) throws(ConversionError) in
+            for event in batch.events {
+                try append(event, frames: frames)
+            }
+        }
+    }
+
+    public mutating func finish() throws(ConversionError) {
+        try writeHeaderOnce()
+        if n > 0 { try flushRowGroup() }
+        block.removeAll()
+        block.beginBlock(tag: HeapColFormat.footerTag)
+        block.appendVarint(rowGroups)
+        block.appendVarint(totalEvents)
+        for count in perKind { block.appendVarint(count) }
+        try writeBlock()
+        try output.finish()
+    }
+
+    private mutating func writeHeaderOnce() throws(ConversionError) {
+        guard !headerWritten else { return }
+        headerWritten = true
+        try output.reserve(HeapColFormat.headerLength)
+        for byte in HeapColFormat.magic { output.append(byte) }
+        output.append(HeapColFormat.majorVersion)
+        output.append(HeapColFormat.minorVersion)
+    }
+
+    @inline(__always)
+    private mutating func append(_ event: HeapEvent, frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
+        if n == rowGroupLimit { try flushRowGroup() }
+        let c = event.context
+        // The stack first: a dictionary reset may end the row group before this event joins one.
+        let stackIndex = try stackIndex(of: c.stack, frames: frames)
+        let kind = event.kind
+        n += 1
+        perKind[Int(kind.rawValue)] &+= 1
+        kinds.append(UInt64(kind.rawValue))
+        let time = UInt64(bitPattern: c.timestamp)
+        times.append(Varint.delta(time, from: previousTime))
+        previousTime = time
+        pidIndices.append(pids.index(of: UInt64(c.processID)).index)
+        tidIndices.append(tids.index(of: UInt64(c.threadID)).index)
+        cpus.append(c.cpu.map { UInt64($0) + 1 } ?? 0)
+        let (heapIndex, newHeap) = heaps.index(of: c.heap)
+        if newHeap { previousAddress.append(c.heap) }
+        heapIndices.append(heapIndex)
+        stackIndices.append(stackIndex)
+        let h = Int(heapIndex)
+
+        switch event {
+        case .alloc(_, let address, let size, let source):
+            addresses.append(Varint.delta(address, from: previousAddress[h]))
+            previousAddress[h] = address
+            sizes.append(size)
+            sources.append(UInt64(source.rawValue))
+        case .realloc(_, let address, let size, let oldAddress, let oldSize, let source):
+            addresses.append(Varint.delta(address, from: previousAddress[h]))
+            previousAddress[h] = address
+            sizes.append(size)
+            oldAddresses.append(Varint.delta(oldAddress, from: address))
+            oldSizes.append(oldSize)
+            sources.append(UInt64(source.rawValue))
+        case .free(_, let address, let source):
+            addresses.append(Varint.delta(address, from: previousAddress[h]))
+            previousAddress[h] = address
+            sources.append(UInt64(source.rawValue))
+        case .destroy:
+            break
+        case .create(_, let f):
+            flags.append(UInt64(f.flags))
+            let mask = (f.reserveSize == nil ? 0 : 1) | (f.commitSize == nil ? 0 : 2) | (f.allocatedSize == nil ? 0 : 4)
+            details.append(UInt64(mask))
+            if let v = f.reserveSize { details.append(v) }
+            if let v = f.commitSize { details.append(v) }
+            if let v = f.allocatedSize { details.append(v) }
+        case .expand(_, let f):
+            addresses.append(Varint.delta(f.address, from: previousAddress[h]))
+            previousAddress[h] = f.address
+            details.append(f.allocatedSpace == nil ? 0 : 1)
+            details.append(f.committedSize)
+            details.append(f.freeSpace)
+            details.append(f.committedSpace)
+            details.append(f.reservedSpace)
+            if let v = f.allocatedSpace { details.append(v) }
+            details.append(UInt64(f.noOfUCRs))
+        case .contract(_, let f):
+            addresses.append(Varint.delta(f.decommitAddress, from: previousAddress[h]))
+            previousAddress[h] = f.decommitAddress
+            details.append(f.allocatedSpace == nil ? 0 : 1)
+            details.append(f.decommitSize)
+            details.append(f.freeSpace)
+            details.append(f.committedSpace)
+            details.append(f.reservedSpace)
+            if let v = f.allocatedSpace { details.append(v) }
+            details.append(UInt64(f.noOfUCRs))
+        case .snapshot(_, let f):
+            flags.append(UInt64(f.flags))
+            details.append(f.allocatedSpace == nil ? 0 : 1)
+            details.append(f.freeSpace)
+            details.append(f.committedSpace)
+            details.append(f.reservedSpace)
+            details.append(f.largeUCRSpace)
+            if let v = f.allocatedSpace { details.append(v) }
+            details.append(UInt64(f.freeListLength))
+            details.append(UInt64(f.ucrLength))
+            details.append(UInt64(f.processID))
+        case .other(_, let opcode):
+            details.append(UInt64(opcode))
+        }
+    }
+
+    /// The `stack` column value of `ref`: 0 for no stack, else 1 + its dictionary entry, adding the stack to
+    /// the dictionary (and to this row group's `stack_dict` column) when it is new.
+    @inline(__always)
+    private mutating func stackIndex(of ref: StackRef, frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) -> UInt64 {
+        guard ref.isPresent else { return 0 }
+        let start = Int(ref.offset)
+        let count = Int(ref.count)
+        precondition(start <= frames.count && count <= frames.count - start, "StackRef outside its batch's frames")
+        let stack = UnsafeBufferPointer(rebasing: frames[start..<start + count])
+        let hash = StackDictionary.hash(stack)
+        if let entry = stacks.find(stack, hash: hash) { return UInt64(entry) + 1 }
+        if stacks.entryCount + 1 > stackEntryLimit || stacks.frameCount + count > stackFrameLimit {
+            guard count <= stackFrameLimit else {
+                throw ConversionError(.malformedInput, "a stack of \(count) frames is longer than heapcol stores (\(stackFrameLimit))")
+            }
+            if n > 0 { try flushRowGroup() }
+            stacks.removeAll()
+            resetStacksBeforeGroup = true
+        }
+        let entry = stacks.add(stack, hash: hash)
+        stackAdditions.append(UInt64(count))
+        var previous: UInt64 = 0
+        for frame in stack {
+            stackAdditions.append(Varint.delta(frame, from: previous))
+            previous = frame
+        }
+        return UInt64(entry) + 1
+    }
+
+    /// Encodes the row group as one block, hands it to the output and starts the next group empty.
+    private mutating func flushRowGroup() throws(ConversionError) {
+        block.removeAll()
+        block.beginBlock(tag: HeapColFormat.rowGroupTag)
+        block.appendVarint(UInt64(n))
+        block.appendVarint(resetStacksBeforeGroup ? HeapColFormat.resetStackDictionaryFlag : 0)
+        encodeColumns()
+        try writeBlock()
+        rowGroups += 1
+        totalEvents += UInt64(n)
+        n = 0
+        for column in [\HeapColWriter.kinds, \.times, \.pidIndices, \.tidIndices, \.cpus, \.heapIndices,
+                       \.addresses, \.sizes, \.oldAddresses, \.oldSizes, \.sources, \.flags, \.details,
+                       \.stackAdditions, \.stackIndices] as [WritableKeyPath<HeapColWriter, [UInt64]>] {
+            self[keyPath: column].removeAll(keepingCapacity: true)
+        }
+        pids.removeAll()
+        tids.removeAll()
+        heaps.removeAll()
+        previousAddress.removeAll(keepingCapacity: true)
+        previousTime = 0
+        resetStacksBeforeGroup = false
+    }
+
+    /// Appends every column to the block, in id order. (A function of its own so that the array of columns,
+    /// which shares their storage, is gone before the columns are emptied in place.)
+    private func encodeColumns() {
+        let columns: [(HeapColColumn, [UInt64])] = [
+            (.kind, kinds), (.time, times), (.pidDict, pids.values), (.pid, pidIndices), (.tidDict, tids.values),
+            (.tid, tidIndices), (.cpu, cpus), (.heapDict, heaps.values), (.heap, heapIndices), (.address, addresses),
+            (.size, sizes), (.oldAddress, oldAddresses), (.oldSize, oldSizes), (.source, sources), (.flags, flags),
+            (.details, details), (.stackDict, stackAdditions), (.stack, stackIndices),
+        ]
+        for (column, values) in columns {
+            values.withUnsafeBufferPointer { block.appendColumn(id: column.rawValue, $0) }
+        }
+    }
+
+    /// Fills in the block's length and CRC and appends it to the output.
+    private func writeBlock() throws(ConversionError) {
+        guard block.bodyLength <= HeapColFormat.maximumBodyLength else {
+            throw ConversionError(.internal, "heapcol block of \(block.bodyLength) bytes exceeds the format's limit")
+        }
+        block.endBlock()
+        try output.append(bytes: block.bytes)
+    }
+}
+
+/// A growable byte buffer for one block at a time: tag, length, body, CRC-32. Keeps its storage.
+final class BlockBuffer {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 1 << 16) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    func removeAll() { count = 0 }
+
+    /// The bytes written so far.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Bytes of body after the block header.
+    var bodyLength: Int { count - HeapColFormat.blockHeaderLength }
+
+    /// Makes room for `extra` more bytes.
+    func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = newCapacity
+    }
+
+    /// Starts a block at the beginning of the buffer: the tag and room for the length.
+    func beginBlock(tag: UInt8) {
+        precondition(count == 0)
+        reserve(HeapColFormat.blockHeaderLength)
+        base[0] = tag
+        count = HeapColFormat.blockHeaderLength
+    }
+
+    /// Writes the body length after the tag and appends the CRC-32 of tag, length and body.
+    func endBlock() {
+        let length = UInt32(bodyLength)
+        for i in 0..<4 { base[1 + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i))) }
+        let crc = UInt32(truncatingIfNeeded: CZlib.crc32(0, base, UInt32(count)))
+        reserve(4)
+        for i in 0..<4 { base[count + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        count += 4
+    }
+
+    func appendVarint(_ value: UInt64) {
+        reserve(10)
+        count += Varint.put(value, at: base + count)
+    }
+
+    /// Appends a column: its id, its size, and `values` as an integer sequence (`Schemas/heapcol.md` §4), in
+    /// the run-length layout when that is strictly shorter.
+    func appendColumn(id: Int, _ values: UnsafeBufferPointer<UInt64>) {
+        let n = values.count
+        var plain = 0
+        var runs = 0
+        var i = 0
+        while i < n {
+            let value = values[i]
+            var j = i + 1
+            while j < n && values[j] == value { j += 1 }
+            let length = Varint.length(value)
+            plain += length * (j - i)
+            runs += length + Varint.length(UInt64(j - i))
+            i = j
+        }
+        let useRuns = runs < plain
+        let payload = 1 + Varint.length(UInt64(n)) + (useRuns ? runs : plain)
+        appendVarint(UInt64(id))
+        appendVarint(UInt64(payload))
+        reserve(payload)
+        let start = count
+        // Safety: `reserve(payload)` made room for exactly the bytes counted above, which the loops below
+        // write again value for value; the precondition after them checks the count matched.
+        var p = base + count
+        p[0] = useRuns ? 1 : 0
+        p += 1
+        p += Varint.put(UInt64(n), at: p)
+        if useRuns {
+            i = 0
+            while i < n {
+                let value = values[i]
+                var j = i + 1
+                while j < n && values[j] == value { j += 1 }
+                p += Varint.put(value, at: p)
+                p += Varint.put(UInt64(j - i), at: p)
+                i = j
+            }
+        } else {
+            for value in values { p += Varint.put(value, at: p) }
+        }
+        count = base.distance(to: p)
+        precondition(count - start == payload, "heapcol column size miscounted")
+    }
+}
+
+/// Maps values to their index in a row group's dictionary, in order of first use.
+struct ValueDictionary {
+    /// The dictionary: distinct values in order of first use.
+    private(set) var values: [UInt64] = []
+    /// Open addressing: slot → index into `values`, valid when its stamp equals `generation`.
+    private var slots = [UInt32](repeating: 0, count: 64)
+    private var stamps = [UInt32](repeating: 0, count: 64)
+    private var generation: UInt32 = 1
+    private var lastValue: UInt64 = 0
+    private var lastIndex: UInt64 = .max
+
+    /// The index of `value`, adding it when new.
+    @inline(__always)
+    mutating func index(of value: UInt64) -> (index: UInt64, isNew: Bool) {
+        if lastIndex != .max && value == lastValue { return (lastIndex, false) }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: (value &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while stamps[slot] == generation {
+            let index = Int(slots[slot])
+            if values[index] == value {
+                lastValue = value
+                lastIndex = UInt64(index)
+                return (lastIndex, false)
+            }
+            slot = (slot + 1) & mask
+        }
+        let index = values.count
+        values.append(value)
+        slots[slot] = UInt32(index)
+        stamps[slot] = generation
+        lastValue = value
+        lastIndex = UInt64(index)
+        if values.count * 2 > slots.count { grow() }
+        return (lastIndex, true)
+    }
+
+    /// Empties the dictionary, keeping its storage.
+    mutating func removeAll() {
+        values.removeAll(keepingCapacity: true)
+        lastIndex = .max
+        generation &+= 1
+        if generation == 0 {
+            for i in stamps.indices { stamps[i] = 0 }
+            generation = 1
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = [UInt32](repeating: 0, count: size)
+        stamps = [UInt32](repeating: 0, count: size)
+        generation = 1
+        let mask = size - 1
+        for (index, value) in values.enumerated() {
+            var slot = Int(truncatingIfNeeded: (value &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+            while stamps[slot] == generation { slot = (slot + 1) & mask }
+            slots[slot] = UInt32(index)
+            stamps[slot] = generation
+        }
+    }
+}
+
+/// The writer's stack dictionary: distinct stacks with their frames, found by content hash.
+struct StackDictionary {
+    private var frames: [UInt64] = []
+    /// Entry i's frames are `frames[starts[i]..<starts[i + 1]]`.
+    private var starts: [Int] = [0]
+    private var hashes: [UInt64] = []
+    /// Open addressing: entry index + 1, 0 when empty.
+    private var slots = [UInt32](repeating: 0, count: 1024)
+
+    var entryCount: Int { hashes.count }
+    var frameCount: Int { frames.count }
+
+    @inline(__always)
+    static func hash(_ stack: UnsafeBufferPointer<UInt64>) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(stack.count)
+        for frame in stack {
+            h = (h ^ frame) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+        }
+        return h
+    }
+
+    /// The entry holding exactly `stack`, if any.
+    @inline(__always)
+    func find(_ stack: UnsafeBufferPointer<UInt64>, hash: UInt64) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash >> 20) & mask
+        while slots[slot] != 0 {
+            let entry = Int(slots[slot]) - 1
+            if hashes[entry] == hash && matches(entry, stack) { return entry }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    private func matches(_ entry: Int, _ stack: UnsafeBufferPointer<UInt64>) -> Bool {
+        let start = starts[entry]
+        guard starts[entry + 1] - start == stack.count else { return false }
+        for (i, frame) in stack.enumerated() where frames[start + i] != frame { return false }
+        return true
+    }
+
+    /// Adds `stack` (not present yet) and returns its entry index.
+    mutating func add(_ stack: UnsafeBufferPointer<UInt64>, hash: UInt64) -> Int {
+        let entry = hashes.count
+        frames.append(contentsOf: stack)
+        starts.append(frames.count)
+        hashes.append(hash)
+        if hashes.count * 2 > slots.count {
+            rehash(size: slots.count * 2)
+        } else {
+            insert(entry)
+        }
+        return entry
+    }
+
+    private mutating func insert(_ entry: Int) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hashes[entry] >> 20) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = UInt32(entry + 1)
+    }
+
+    private mutating func rehash(size: Int) {
+        slots = [UInt32](repeating: 0, count: size)
+        for entry in hashes.indices { insert(entry) }
+    }
+
+    /// Empties the dictionary, keeping its storage.
+    mutating func removeAll() {
+        frames.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        starts.append(0)
+        hashes.removeAll(keepingCapacity: true)
+        for i in slots.indices { slots[i] = 0 }
+    }
+}
