@@ -255,6 +255,7 @@ final class HeapColDecoder {
                     stackRoom = HeapColFormat.maximumStackEntries - (stackStarts.count - 1)
                         + HeapColFormat.maximumStackFrames - stackFrames.count
                     limit = (nil, stackRoom)
+                case .address, .oldAddress: limit = (expected[column.rawValue] + 1, expected[column.rawValue] + 1)
                 default: limit = (expected[column.rawValue], expected[column.rawValue])
                 }
                 columnOffsets[column.rawValue] = bodyOffset + UInt64(columnStart)
@@ -395,7 +396,11 @@ final class HeapColDecoder {
         let sources = columns[HeapColColumn.source.rawValue]
         let flags = columns[HeapColColumn.flags.rawValue]
         let details = columns[HeapColColumn.details.rawValue]
-        var a = 0, s = 0, o = 0, src = 0, f = 0, d = 0
+        // The address columns start with their shift.
+        var a = 1, s = 0, o = 1, src = 0, f = 0, d = 0
+        let addressShift = addresses[0], oldAddressShift = oldAddresses[0]
+        guard addressShift <= 63 else { throw problem(.address, "shift \(addressShift) is above 63") }
+        guard oldAddressShift <= 63 else { throw problem(.oldAddress, "shift \(oldAddressShift) is above 63") }
         previousAddress.removeAll(keepingCapacity: true)
         previousAddress.append(contentsOf: heapDict)
         let stackEntries = UInt64(stackStarts.count - 1)
@@ -440,7 +445,7 @@ final class HeapColDecoder {
             // The kind column's counts were checked against every kind-dependent column's length, so the
             // cursors a, s, o, src and f stay inside their columns.
             func nextAddress() -> UInt64 {
-                let address = Varint.undelta(addresses[a], from: previousAddress[h])
+                let address = previousAddress[h] &+ UInt64(bitPattern: Varint.unzigzag(addresses[a]) &<< addressShift)
                 previousAddress[h] = address
                 a += 1
                 return address
@@ -455,7 +460,8 @@ final class HeapColDecoder {
             case .realloc:
                 let address = nextAddress()
                 event = .realloc(context, address: address, size: sizes[s],
-                                 oldAddress: Varint.undelta(oldAddresses[o], from: address), oldSize: oldSizes[o],
+                                 oldAddress: address &+ UInt64(bitPattern: Varint.unzigzag(oldAddresses[o]) &<< oldAddressShift),
+                                 oldSize: oldSizes[o - 1],
                                  source: try source(sources[src]))
                 s += 1
                 o += 1

@@ -41,6 +41,9 @@ public struct HeapColWriter: EventWriter {
     /// The last address per heap index, for the per-heap address deltas.
     private var previousAddress: [UInt64] = []
     private var previousTime: UInt64 = 0
+    /// Bitwise OR of every raw address delta (and old-address delta) of the row group, for the shift.
+    private var addressBits: UInt64 = 0
+    private var oldAddressBits: UInt64 = 0
     private var stacks = StackDictionary()
     private var resetStacksBeforeGroup = false
 
@@ -66,8 +69,11 @@ public struct HeapColWriter: EventWriter {
         let reserve = rowGroupLimit
         for column in [\HeapColWriter.kinds, \.times, \.pidIndices, \.tidIndices, \.cpus, \.heapIndices,
                        \.addresses, \.stackIndices] as [WritableKeyPath<HeapColWriter, [UInt64]>] {
-            self[keyPath: column].reserveCapacity(reserve)
+            self[keyPath: column].reserveCapacity(reserve + 1)
         }
+        // Room for the shift in front of the address deltas, filled in when the row group is encoded.
+        addresses.append(0)
+        oldAddresses.append(0)
     }
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
@@ -124,20 +130,19 @@ public struct HeapColWriter: EventWriter {
 
         switch event {
         case .alloc(_, let address, let size, let source):
-            addresses.append(Varint.delta(address, from: previousAddress[h]))
-            previousAddress[h] = address
+            appendAddress(address, heap: h)
             sizes.append(size)
             sources.append(UInt64(source.rawValue))
         case .realloc(_, let address, let size, let oldAddress, let oldSize, let source):
-            addresses.append(Varint.delta(address, from: previousAddress[h]))
-            previousAddress[h] = address
+            appendAddress(address, heap: h)
             sizes.append(size)
-            oldAddresses.append(Varint.delta(oldAddress, from: address))
+            let oldDelta = oldAddress &- address
+            oldAddressBits |= oldDelta
+            oldAddresses.append(oldDelta)
             oldSizes.append(oldSize)
             sources.append(UInt64(source.rawValue))
         case .free(_, let address, let source):
-            addresses.append(Varint.delta(address, from: previousAddress[h]))
-            previousAddress[h] = address
+            appendAddress(address, heap: h)
             sources.append(UInt64(source.rawValue))
         case .destroy:
             break
@@ -149,8 +154,7 @@ public struct HeapColWriter: EventWriter {
             if let v = f.commitSize { details.append(v) }
             if let v = f.allocatedSize { details.append(v) }
         case .expand(_, let f):
-            addresses.append(Varint.delta(f.address, from: previousAddress[h]))
-            previousAddress[h] = f.address
+            appendAddress(f.address, heap: h)
             details.append(f.allocatedSpace == nil ? 0 : 1)
             details.append(f.committedSize)
             details.append(f.freeSpace)
@@ -159,8 +163,7 @@ public struct HeapColWriter: EventWriter {
             if let v = f.allocatedSpace { details.append(v) }
             details.append(UInt64(f.noOfUCRs))
         case .contract(_, let f):
-            addresses.append(Varint.delta(f.decommitAddress, from: previousAddress[h]))
-            previousAddress[h] = f.decommitAddress
+            appendAddress(f.decommitAddress, heap: h)
             details.append(f.allocatedSpace == nil ? 0 : 1)
             details.append(f.decommitSize)
             details.append(f.freeSpace)
@@ -182,6 +185,16 @@ public struct HeapColWriter: EventWriter {
         case .other(_, let opcode):
             details.append(UInt64(opcode))
         }
+    }
+
+    /// Appends the raw delta of `address` from the heap's previous address; ``encodeColumns()`` shifts and
+    /// zig-zags it.
+    @inline(__always)
+    private mutating func appendAddress(_ address: UInt64, heap h: Int) {
+        let delta = address &- previousAddress[h]
+        previousAddress[h] = address
+        addressBits |= delta
+        addresses.append(delta)
     }
 
     /// The `stack` column value of `ref`: 0 for no stack, else 1 + its dictionary entry, adding the stack to
@@ -219,6 +232,8 @@ public struct HeapColWriter: EventWriter {
         block.beginBlock(tag: HeapColFormat.rowGroupTag)
         block.appendVarint(UInt64(n))
         block.appendVarint(resetStacksBeforeGroup ? HeapColFormat.resetStackDictionaryFlag : 0)
+        Self.shiftDeltas(&addresses, bits: addressBits)
+        Self.shiftDeltas(&oldAddresses, bits: oldAddressBits)
         encodeColumns()
         try writeBlock()
         rowGroups += 1
@@ -229,12 +244,26 @@ public struct HeapColWriter: EventWriter {
                        \.stackAdditions, \.stackIndices] as [WritableKeyPath<HeapColWriter, [UInt64]>] {
             self[keyPath: column].removeAll(keepingCapacity: true)
         }
+        addresses.append(0)
+        oldAddresses.append(0)
+        addressBits = 0
+        oldAddressBits = 0
         pids.removeAll()
         tids.removeAll()
         heaps.removeAll()
         previousAddress.removeAll(keepingCapacity: true)
         previousTime = 0
         resetStacksBeforeGroup = false
+    }
+
+    /// Turns raw deltas (after the placeholder at index 0) into zig-zagged multiples of 2^k, with k the
+    /// largest shift that loses nothing, and puts k at index 0 (`Schemas/heapcol.md` §6.5).
+    private static func shiftDeltas(_ values: inout [UInt64], bits: UInt64) {
+        let shift = bits == 0 ? 0 : min(bits.trailingZeroBitCount, 63)
+        values[0] = UInt64(shift)
+        for i in 1..<values.count {
+            values[i] = Varint.zigzag(Int64(bitPattern: values[i]) >> Int64(shift))
+        }
     }
 
     /// Appends every column to the block, in id order. (A function of its own so that the array of columns,
