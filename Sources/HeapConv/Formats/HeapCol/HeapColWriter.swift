@@ -1,4 +1,9 @@
 import CZlib
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes `.heapcol` (`Schemas/heapcol.md`): the header, a CRC-checked row group every 65,536 events, and a
 /// footer with counts, as plain bytes into its output; the pipeline puts the gzip compressor (on its own
@@ -455,79 +460,97 @@ struct ValueDictionary {
 }
 
 /// The writer's stack dictionary: distinct stacks with their frames, found by content hash.
+///
+/// Each slot of the open-addressing table holds the stack's hash, frame range and entry number, so a lookup
+/// touches one slot and then compares the frames themselves (the dictionary is exact, never trusting a hash).
 struct StackDictionary {
-    private var frames: [UInt64] = []
-    /// Entry i's frames are `frames[starts[i]..<starts[i + 1]]`.
-    private var starts: [Int] = [0]
-    private var hashes: [UInt64] = []
-    /// Open addressing: entry index + 1, 0 when empty.
-    private var slots = [UInt32](repeating: 0, count: 1024)
+    private struct Slot {
+        var hash: UInt64 = 0
+        var start: UInt32 = 0
+        var count: UInt32 = 0
+        /// Entry index + 1; 0 marks an empty slot.
+        var entry: UInt32 = 0
+    }
 
-    var entryCount: Int { hashes.count }
+    private var frames: [UInt64] = []
+    private var slots = [Slot](repeating: Slot(), count: 1024)
+    private(set) var entryCount = 0
+
     var frameCount: Int { frames.count }
 
     @inline(__always)
     static func hash(_ stack: UnsafeBufferPointer<UInt64>) -> UInt64 {
-        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(stack.count)
-        for frame in stack {
-            h = (h ^ frame) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 29
+        // Two independent lanes so that the multiplications of neighbouring frames overlap.
+        var a: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(stack.count)
+        var b: UInt64 = 0x1319_8A2E_0370_7344
+        var i = 0
+        let n = stack.count
+        while i + 1 < n {
+            a = (a ^ stack[i]) &* 0x9E37_79B9_7F4A_7C15
+            b = (b ^ stack[i + 1]) &* 0xC2B2_AE3D_27D4_EB4F
+            a ^= a >> 29
+            b ^= b >> 31
+            i += 2
         }
-        return h
+        if i < n { a = (a ^ stack[i]) &* 0x9E37_79B9_7F4A_7C15 }
+        var h = (a ^ (b &* 0x1656_67B1_9E37_79F9))
+        h ^= h >> 32
+        h = h &* 0xD6E8_FEB8_6659_FD93
+        return h ^ (h >> 32)
     }
 
     /// The entry holding exactly `stack`, if any.
     @inline(__always)
     func find(_ stack: UnsafeBufferPointer<UInt64>, hash: UInt64) -> Int? {
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash >> 20) & mask
-        while slots[slot] != 0 {
-            let entry = Int(slots[slot]) - 1
-            if hashes[entry] == hash && matches(entry, stack) { return entry }
-            slot = (slot + 1) & mask
+        var index = Int(truncatingIfNeeded: hash) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let slot = slots[index]
+                if slot.entry == 0 { return nil }
+                if slot.hash == hash && Int(slot.count) == stack.count && matches(slot, stack) {
+                    return Int(slot.entry) - 1
+                }
+                index = (index + 1) & mask
+            }
         }
-        return nil
     }
 
-    private func matches(_ entry: Int, _ stack: UnsafeBufferPointer<UInt64>) -> Bool {
-        let start = starts[entry]
-        guard starts[entry + 1] - start == stack.count else { return false }
-        for (i, frame) in stack.enumerated() where frames[start + i] != frame { return false }
-        return true
+    @inline(__always)
+    private func matches(_ slot: Slot, _ stack: UnsafeBufferPointer<UInt64>) -> Bool {
+        guard let base = stack.baseAddress, slot.count > 0 else { return true }
+        return frames.withUnsafeBufferPointer { frames in
+            // Safety: `slot.start + slot.count <= frames.count` since `add` stored them from `frames` itself.
+            memcmp(frames.baseAddress! + Int(slot.start), base, Int(slot.count) * 8) == 0
+        }
     }
 
     /// Adds `stack` (not present yet) and returns its entry index.
     mutating func add(_ stack: UnsafeBufferPointer<UInt64>, hash: UInt64) -> Int {
-        let entry = hashes.count
+        let entry = entryCount
+        let slot = Slot(hash: hash, start: UInt32(frames.count), count: UInt32(stack.count), entry: UInt32(entry + 1))
         frames.append(contentsOf: stack)
-        starts.append(frames.count)
-        hashes.append(hash)
-        if hashes.count * 2 > slots.count {
-            rehash(size: slots.count * 2)
-        } else {
-            insert(entry)
+        entryCount += 1
+        if entryCount * 2 > slots.count {
+            let old = slots
+            slots = [Slot](repeating: Slot(), count: slots.count * 2)
+            for s in old where s.entry != 0 { insert(s) }
         }
+        insert(slot)
         return entry
     }
 
-    private mutating func insert(_ entry: Int) {
+    private mutating func insert(_ slot: Slot) {
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hashes[entry] >> 20) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = UInt32(entry + 1)
-    }
-
-    private mutating func rehash(size: Int) {
-        slots = [UInt32](repeating: 0, count: size)
-        for entry in hashes.indices { insert(entry) }
+        var index = Int(truncatingIfNeeded: slot.hash) & mask
+        while slots[index].entry != 0 { index = (index + 1) & mask }
+        slots[index] = slot
     }
 
     /// Empties the dictionary, keeping its storage.
     mutating func removeAll() {
         frames.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        starts.append(0)
-        hashes.removeAll(keepingCapacity: true)
-        for i in slots.indices { slots[i] = 0 }
+        entryCount = 0
+        for i in slots.indices { slots[i] = Slot() }
     }
 }
