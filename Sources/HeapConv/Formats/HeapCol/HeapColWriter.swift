@@ -9,50 +9,11 @@ import Darwin
 /// footer with counts, as plain bytes into its output; the pipeline puts the gzip compressor (on its own
 /// thread) between this writer and the file.
 ///
-/// Events are appended to reused column arrays as they come; a full row group is encoded into one reused
-/// block buffer and handed to the output at once. Nothing is allocated per event once the buffers have
-/// grown to a row group's size. A stack longer than the format's limit (8,388,608 frames) is an error.
+/// Events are appended to reused columns as they come; a full row group is encoded into one reused block
+/// buffer and handed to the output at once. Nothing is allocated per event once the buffers have grown to a
+/// row group's size. A stack longer than the format's limit (8,388,608 frames) is an error.
 public struct HeapColWriter: EventWriter {
-    private let output: OutputBuffer
-    private let rowGroupLimit: Int
-    private let stackEntryLimit: Int
-    private let stackFrameLimit: Int
-
-    private var headerWritten = false
-    private var rowGroups: UInt64 = 0
-    private var totalEvents: UInt64 = 0
-    private var perKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
-
-    // The row group being filled: one array per column (`Schemas/heapcol.md` §5.3).
-    private var n = 0
-    private var kinds: [UInt64] = []
-    private var times: [UInt64] = []
-    private var pidIndices: [UInt64] = []
-    private var tidIndices: [UInt64] = []
-    private var cpus: [UInt64] = []
-    private var heapIndices: [UInt64] = []
-    private var addresses: [UInt64] = []
-    private var sizes: [UInt64] = []
-    private var oldAddresses: [UInt64] = []
-    private var oldSizes: [UInt64] = []
-    private var sources: [UInt64] = []
-    private var flags: [UInt64] = []
-    private var details: [UInt64] = []
-    private var stackAdditions: [UInt64] = []
-    private var stackIndices: [UInt64] = []
-    private var pids = ValueDictionary()
-    private var tids = ValueDictionary()
-    private var heaps = ValueDictionary()
-    /// The last address per heap index, for the per-heap address deltas.
-    private var previousAddress: [UInt64] = []
-    private var previousTime: UInt64 = 0
-    /// Bitwise OR of every raw address delta (and old-address delta) of the row group, for the shift.
-    private var addressBits: UInt64 = 0
-    private var oldAddressBits: UInt64 = 0
-    private var stacks = StackDictionary()
-    private var resetStacksBeforeGroup = false
-
-    private let block = BlockBuffer()
+    private let encoder: HeapColEncoder
 
     /// - Parameters:
     ///   - output: where the uncompressed bytes go; the caller wraps the file sink in a ``GzipSink``.
@@ -64,6 +25,80 @@ public struct HeapColWriter: EventWriter {
     /// A writer with smaller limits than the format's, so tests reach row-group and dictionary-reset
     /// boundaries with few events.
     init(output: OutputBuffer, rowGroupLimit: Int, stackEntryLimit: Int, stackFrameLimit: Int) {
+        encoder = HeapColEncoder(output: output, rowGroupLimit: rowGroupLimit, stackEntryLimit: stackEntryLimit,
+                                 stackFrameLimit: stackFrameLimit)
+    }
+
+    public mutating func write(_ batch: EventBatch) throws(ConversionError) {
+        try encoder.state.write(batch)
+    }
+
+    public mutating func finish() throws(ConversionError) {
+        try encoder.state.finish()
+    }
+}
+
+/// Owns a ``HeapColEncoderState`` and frees its columns.
+///
+/// The state is a struct reached through one access per batch, because a class's stored properties get a
+/// dynamic exclusivity check on every mutation (measured: a third of the writer's time went to
+/// `swift_beginAccess` when the columns were properties of this class).
+final class HeapColEncoder {
+    var state: HeapColEncoderState
+
+    init(output: OutputBuffer, rowGroupLimit: Int, stackEntryLimit: Int, stackFrameLimit: Int) {
+        state = HeapColEncoderState(output: output, rowGroupLimit: rowGroupLimit, stackEntryLimit: stackEntryLimit,
+                                    stackFrameLimit: stackFrameLimit)
+    }
+
+    deinit { state.deallocate() }
+}
+
+/// The state of a heapcol write: the row group being filled, column by column, and the stack dictionary.
+struct HeapColEncoderState {
+    private let output: OutputBuffer
+    private let rowGroupLimit: Int
+    private let stackEntryLimit: Int
+    private let stackFrameLimit: Int
+
+    private var headerWritten = false
+    private var rowGroups: UInt64 = 0
+    private var totalEvents: UInt64 = 0
+    private var perKind: ValueColumn
+
+    // The row group being filled: one column per id (`Schemas/heapcol.md` §5.3). Columns with at most one
+    // value per event (plus the address shift) are allocated for a whole row group and never grow.
+    private var n = 0
+    private var kinds: ValueColumn
+    private var times: ValueColumn
+    private var pidIndices: ValueColumn
+    private var tidIndices: ValueColumn
+    private var cpus: ValueColumn
+    private var heapIndices: ValueColumn
+    private var addresses: ValueColumn
+    private var sizes: ValueColumn
+    private var oldAddresses: ValueColumn
+    private var oldSizes: ValueColumn
+    private var sources: ValueColumn
+    private var flags: ValueColumn
+    private var details: ValueColumn
+    private var stackAdditions: ValueColumn
+    private var stackIndices: ValueColumn
+    private var pids = ValueDictionary()
+    private var tids = ValueDictionary()
+    private var heaps = ValueDictionary()
+    /// The last address per heap index, for the per-heap address deltas.
+    private var previousAddress: ValueColumn
+    private var previousTime: UInt64 = 0
+    /// Bitwise OR of every raw address delta (and old-address delta) of the row group, for the shift.
+    private var addressBits: UInt64 = 0
+    private var oldAddressBits: UInt64 = 0
+    private var stacks = StackDictionary()
+    private var resetStacksBeforeGroup = false
+
+    private let block = BlockBuffer()
+
+    init(output: OutputBuffer, rowGroupLimit: Int, stackEntryLimit: Int, stackFrameLimit: Int) {
         precondition(rowGroupLimit >= 1 && rowGroupLimit <= HeapColFormat.maximumRowGroupEvents)
         precondition(stackEntryLimit >= 1 && stackEntryLimit <= HeapColFormat.maximumStackEntries)
         precondition(stackFrameLimit >= 0 && stackFrameLimit <= HeapColFormat.maximumStackFrames)
@@ -71,17 +106,39 @@ public struct HeapColWriter: EventWriter {
         self.rowGroupLimit = rowGroupLimit
         self.stackEntryLimit = stackEntryLimit
         self.stackFrameLimit = stackFrameLimit
-        let reserve = rowGroupLimit
-        for column in [\HeapColWriter.kinds, \.times, \.pidIndices, \.tidIndices, \.cpus, \.heapIndices,
-                       \.addresses, \.stackIndices] as [WritableKeyPath<HeapColWriter, [UInt64]>] {
-            self[keyPath: column].reserveCapacity(reserve + 1)
-        }
+        let perEvent = rowGroupLimit + 1
+        perKind = ValueColumn(capacity: EventKind.allCases.count)
+        for _ in EventKind.allCases { perKind.append(0) }
+        kinds = ValueColumn(capacity: perEvent)
+        times = ValueColumn(capacity: perEvent)
+        pidIndices = ValueColumn(capacity: perEvent)
+        tidIndices = ValueColumn(capacity: perEvent)
+        cpus = ValueColumn(capacity: perEvent)
+        heapIndices = ValueColumn(capacity: perEvent)
+        addresses = ValueColumn(capacity: perEvent)
+        sizes = ValueColumn(capacity: perEvent)
+        oldAddresses = ValueColumn(capacity: perEvent)
+        oldSizes = ValueColumn(capacity: perEvent)
+        sources = ValueColumn(capacity: perEvent)
+        flags = ValueColumn(capacity: perEvent)
+        details = ValueColumn(capacity: 1024)
+        stackAdditions = ValueColumn(capacity: 1 << 16)
+        stackIndices = ValueColumn(capacity: perEvent)
+        previousAddress = ValueColumn(capacity: perEvent)
         // Room for the shift in front of the address deltas, filled in when the row group is encoded.
         addresses.append(0)
         oldAddresses.append(0)
     }
 
-    public mutating func write(_ batch: EventBatch) throws(ConversionError) {
+    /// Frees the columns; called once, by the owning ``HeapColEncoder``.
+    func deallocate() {
+        for column in [perKind, kinds, times, pidIndices, tidIndices, cpus, heapIndices, addresses, sizes,
+                       oldAddresses, oldSizes, sources, flags, details, stackAdditions, stackIndices, previousAddress] {
+            column.deallocate()
+        }
+    }
+
+    mutating func write(_ batch: EventBatch) throws(ConversionError) {
         try writeHeaderOnce()
         try batch.frames.withUnsafeBufferPointer { (frames) throws(ConversionError) in
             for event in batch.events {
@@ -90,14 +147,14 @@ public struct HeapColWriter: EventWriter {
         }
     }
 
-    public mutating func finish() throws(ConversionError) {
+    mutating func finish() throws(ConversionError) {
         try writeHeaderOnce()
         if n > 0 { try flushRowGroup() }
         block.removeAll()
         block.beginBlock(tag: HeapColFormat.footerTag)
         block.appendVarint(rowGroups)
         block.appendVarint(totalEvents)
-        for count in perKind { block.appendVarint(count) }
+        for i in 0..<perKind.count { block.appendVarint(perKind[i]) }
         try writeBlock()
         try output.finish()
     }
@@ -118,7 +175,7 @@ public struct HeapColWriter: EventWriter {
         // The stack first: a dictionary reset may end the row group before this event joins one.
         let stackIndex = try stackIndex(of: c.stack, frames: frames)
         let kind = event.kind
-        n += 1
+        n &+= 1
         perKind[Int(kind.rawValue)] &+= 1
         kinds.append(UInt64(kind.rawValue))
         let time = UInt64(bitPattern: c.timestamp)
@@ -126,7 +183,7 @@ public struct HeapColWriter: EventWriter {
         previousTime = time
         pidIndices.append(pids.index(of: UInt64(c.processID)).index)
         tidIndices.append(tids.index(of: UInt64(c.threadID)).index)
-        cpus.append(c.cpu.map { UInt64($0) + 1 } ?? 0)
+        cpus.append(c.cpu.map { UInt64($0) &+ 1 } ?? 0)
         let (heapIndex, newHeap) = heaps.index(of: c.heap)
         if newHeap { previousAddress.append(c.heap) }
         heapIndices.append(heapIndex)
@@ -192,8 +249,8 @@ public struct HeapColWriter: EventWriter {
         }
     }
 
-    /// Appends the raw delta of `address` from the heap's previous address; ``encodeColumns()`` shifts and
-    /// zig-zags it.
+    /// Appends the raw delta of `address` from the heap's previous address; ``shiftDeltas(_:bits:)`` shifts
+    /// and zig-zags it when the row group is encoded.
     @inline(__always)
     private mutating func appendAddress(_ address: UInt64, heap h: Int) {
         let delta = address &- previousAddress[h]
@@ -213,6 +270,11 @@ public struct HeapColWriter: EventWriter {
         let stack = UnsafeBufferPointer(rebasing: frames[start..<start + count])
         let hash = StackDictionary.hash(stack)
         if let entry = stacks.find(stack, hash: hash) { return UInt64(entry) + 1 }
+        return try addStack(stack, hash: hash)
+    }
+
+    private mutating func addStack(_ stack: UnsafeBufferPointer<UInt64>, hash: UInt64) throws(ConversionError) -> UInt64 {
+        let count = stack.count
         if stacks.entryCount + 1 > stackEntryLimit || stacks.frameCount + count > stackFrameLimit {
             guard count <= stackFrameLimit else {
                 throw ConversionError(.malformedInput, "a stack of \(count) frames is longer than heapcol stores (\(stackFrameLimit))")
@@ -237,17 +299,41 @@ public struct HeapColWriter: EventWriter {
         block.beginBlock(tag: HeapColFormat.rowGroupTag)
         block.appendVarint(UInt64(n))
         block.appendVarint(resetStacksBeforeGroup ? HeapColFormat.resetStackDictionaryFlag : 0)
-        Self.shiftDeltas(&addresses, bits: addressBits)
-        Self.shiftDeltas(&oldAddresses, bits: oldAddressBits)
-        encodeColumns()
+        Self.shiftDeltas(addresses, bits: addressBits)
+        Self.shiftDeltas(oldAddresses, bits: oldAddressBits)
+        func column(_ id: HeapColColumn, _ values: UnsafeBufferPointer<UInt64>) {
+            block.appendColumn(id: id.rawValue, values)
+        }
+        func column(_ id: HeapColColumn, _ values: [UInt64]) {
+            values.withUnsafeBufferPointer { block.appendColumn(id: id.rawValue, $0) }
+        }
+        // In id order, as the format requires.
+        column(.kind, kinds.values)
+        column(.time, times.values)
+        column(.pidDict, pids.values)
+        column(.pid, pidIndices.values)
+        column(.tidDict, tids.values)
+        column(.tid, tidIndices.values)
+        column(.cpu, cpus.values)
+        column(.heapDict, heaps.values)
+        column(.heap, heapIndices.values)
+        column(.address, addresses.values)
+        column(.size, sizes.values)
+        column(.oldAddress, oldAddresses.values)
+        column(.oldSize, oldSizes.values)
+        column(.source, sources.values)
+        column(.flags, flags.values)
+        column(.details, details.values)
+        column(.stackDict, stackAdditions.values)
+        column(.stack, stackIndices.values)
         try writeBlock()
         rowGroups += 1
         totalEvents += UInt64(n)
         n = 0
-        for column in [\HeapColWriter.kinds, \.times, \.pidIndices, \.tidIndices, \.cpus, \.heapIndices,
+        for column in [\HeapColEncoderState.kinds, \.times, \.pidIndices, \.tidIndices, \.cpus, \.heapIndices,
                        \.addresses, \.sizes, \.oldAddresses, \.oldSizes, \.sources, \.flags, \.details,
-                       \.stackAdditions, \.stackIndices] as [WritableKeyPath<HeapColWriter, [UInt64]>] {
-            self[keyPath: column].removeAll(keepingCapacity: true)
+                       \.stackAdditions, \.stackIndices, \.previousAddress] as [WritableKeyPath<HeapColEncoderState, ValueColumn>] {
+            self[keyPath: column].removeAll()
         }
         addresses.append(0)
         oldAddresses.append(0)
@@ -256,32 +342,18 @@ public struct HeapColWriter: EventWriter {
         pids.removeAll()
         tids.removeAll()
         heaps.removeAll()
-        previousAddress.removeAll(keepingCapacity: true)
         previousTime = 0
         resetStacksBeforeGroup = false
     }
 
     /// Turns raw deltas (after the placeholder at index 0) into zig-zagged multiples of 2^k, with k the
     /// largest shift that loses nothing, and puts k at index 0 (`Schemas/heapcol.md` §6.5).
-    private static func shiftDeltas(_ values: inout [UInt64], bits: UInt64) {
+    private static func shiftDeltas(_ column: ValueColumn, bits: UInt64) {
         let shift = bits == 0 ? 0 : min(bits.trailingZeroBitCount, 63)
+        let values = column.mutableValues
         values[0] = UInt64(shift)
         for i in 1..<values.count {
             values[i] = Varint.zigzag(Int64(bitPattern: values[i]) >> Int64(shift))
-        }
-    }
-
-    /// Appends every column to the block, in id order. (A function of its own so that the array of columns,
-    /// which shares their storage, is gone before the columns are emptied in place.)
-    private func encodeColumns() {
-        let columns: [(HeapColColumn, [UInt64])] = [
-            (.kind, kinds), (.time, times), (.pidDict, pids.values), (.pid, pidIndices), (.tidDict, tids.values),
-            (.tid, tidIndices), (.cpu, cpus), (.heapDict, heaps.values), (.heap, heapIndices), (.address, addresses),
-            (.size, sizes), (.oldAddress, oldAddresses), (.oldSize, oldSizes), (.source, sources), (.flags, flags),
-            (.details, details), (.stackDict, stackAdditions), (.stack, stackIndices),
-        ]
-        for (column, values) in columns {
-            values.withUnsafeBufferPointer { block.appendColumn(id: column.rawValue, $0) }
         }
     }
 
@@ -293,6 +365,55 @@ public struct HeapColWriter: EventWriter {
         block.endBlock()
         try output.append(bytes: block.bytes)
     }
+}
+
+/// A growable column of integers in memory its owner frees with ``deallocate()``: appending checks the
+/// capacity but makes no uniqueness check or runtime call, unlike `Array`.
+struct ValueColumn {
+    private var base: UnsafeMutablePointer<UInt64>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    func deallocate() { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ value: UInt64) {
+        if count == capacity { grow() }
+        // Safety: count < capacity here.
+        base[count] = value
+        count &+= 1
+    }
+
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity * 2)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> UInt64 {
+        get {
+            precondition(i >= 0 && i < count)
+            return base[i]
+        }
+        set {
+            precondition(i >= 0 && i < count)
+            base[i] = newValue
+        }
+    }
+
+    mutating func removeAll() { count = 0 }
+
+    /// The values; valid until the next append.
+    var values: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: base, count: count) }
+    var mutableValues: UnsafeMutableBufferPointer<UInt64> { UnsafeMutableBufferPointer(start: base, count: count) }
 }
 
 /// A growable byte buffer for one block at a time: tag, length, body, CRC-32. Keeps its storage.
@@ -390,7 +511,14 @@ final class BlockBuffer {
                 i = j
             }
         } else {
-            for value in values { p += Varint.put(value, at: p) }
+            for value in values {
+                if value < 0x80 {
+                    p[0] = UInt8(truncatingIfNeeded: value)
+                    p += 1
+                } else {
+                    p += Varint.put(value, at: p)
+                }
+            }
         }
         count = base.distance(to: p)
         precondition(count - start == payload, "heapcol column size miscounted")
