@@ -338,6 +338,26 @@ final class HeapColDecoder {
                 }
                 for _ in 0..<Int(run) { values.append(value) }
             }
+        case 2:
+            guard position < end else { throw problem(position, "missing packed width") }
+            let width = Int(p[position])
+            position += 1
+            guard width >= 1 && width <= 64 else { throw problem(position - 1, "packed width \(width) is not from 1 to 64") }
+            let bytes = (count * width + 7) / 8
+            guard end - position == bytes else {
+                throw problem(position, "\(count) packed values of \(width) bits take \(bytes) bytes, the column has \(end - position)")
+            }
+            var bits = BitReader(p + position)
+            if width <= 32 {
+                for _ in 0..<count { values.append(bits.take(width)) }
+            } else {
+                for _ in 0..<count {
+                    let low = bits.take(32)
+                    values.append(low | bits.take(width - 32) << 32)
+                }
+            }
+            guard bits.remainder == 0 else { throw problem(end - 1, "nonzero padding bits after the last packed value") }
+            position = end
         default:
             throw problem(start, "unknown integer-sequence layout \(layout)")
         }
@@ -516,4 +536,30 @@ final class HeapColDecoder {
         }
         guard d == details.count else { throw problem(.details, "\(details.count - d) values left over after the last event") }
     }
+}
+
+/// Reads fields of up to 32 bits from a little-endian bit string whose length the caller has checked.
+struct BitReader {
+    private var p: UnsafePointer<UInt8>
+    private var accumulator: UInt64 = 0
+    private var bitCount = 0
+
+    init(_ p: UnsafePointer<UInt8>) { self.p = p }
+
+    /// The next `width` bits (1 to 32). The caller checked that the bytes holding them exist.
+    @inline(__always)
+    mutating func take(_ width: Int) -> UInt64 {
+        while bitCount < width {
+            accumulator |= UInt64(p[0]) << UInt64(bitCount)
+            p += 1
+            bitCount += 8
+        }
+        let value = accumulator & (UInt64.max >> UInt64(64 - width))
+        accumulator >>= UInt64(width)
+        bitCount -= width
+        return value
+    }
+
+    /// The bits read from the last byte but not taken: the padding, once every field is taken.
+    var remainder: UInt64 { accumulator }
 }

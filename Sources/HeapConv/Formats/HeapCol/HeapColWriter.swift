@@ -473,11 +473,12 @@ final class BlockBuffer {
     }
 
     /// Appends a column: its id, its size, and `values` as an integer sequence (`Schemas/heapcol.md` §4), in
-    /// the run-length layout when that is strictly shorter.
+    /// the shortest layout (ties: plain, then runs, then packed).
     func appendColumn(id: Int, _ values: UnsafeBufferPointer<UInt64>) {
         let n = values.count
         var plain = 0
         var runs = 0
+        var all: UInt64 = 0
         var i = 0
         while i < n {
             let value = values[i]
@@ -486,10 +487,13 @@ final class BlockBuffer {
             let length = Varint.length(value)
             plain += length * (j - i)
             runs += length + Varint.length(UInt64(j - i))
+            all |= value
             i = j
         }
-        let useRuns = runs < plain
-        let payload = 1 + Varint.length(UInt64(n)) + (useRuns ? runs : plain)
+        let width = max(64 - all.leadingZeroBitCount, 1)
+        let packed = 1 + (n * width + 7) / 8
+        let layout: UInt8 = plain <= runs && plain <= packed ? 0 : runs <= packed ? 1 : 2
+        let payload = 1 + Varint.length(UInt64(n)) + [plain, runs, packed][Int(layout)]
         appendVarint(UInt64(id))
         appendVarint(UInt64(payload))
         reserve(payload)
@@ -497,10 +501,20 @@ final class BlockBuffer {
         // Safety: `reserve(payload)` made room for exactly the bytes counted above, which the loops below
         // write again value for value; the precondition after them checks the count matched.
         var p = base + count
-        p[0] = useRuns ? 1 : 0
+        p[0] = layout
         p += 1
         p += Varint.put(UInt64(n), at: p)
-        if useRuns {
+        switch layout {
+        case 0:
+            for value in values {
+                if value < 0x80 {
+                    p[0] = UInt8(truncatingIfNeeded: value)
+                    p += 1
+                } else {
+                    p += Varint.put(value, at: p)
+                }
+            }
+        case 1:
             i = 0
             while i < n {
                 let value = values[i]
@@ -510,18 +524,55 @@ final class BlockBuffer {
                 p += Varint.put(UInt64(j - i), at: p)
                 i = j
             }
-        } else {
-            for value in values {
-                if value < 0x80 {
-                    p[0] = UInt8(truncatingIfNeeded: value)
-                    p += 1
-                } else {
-                    p += Varint.put(value, at: p)
+        default:
+            p[0] = UInt8(width)
+            p += 1
+            var bits = BitWriter(p)
+            if width <= 32 {
+                for value in values { bits.put(value, width: width) }
+            } else {
+                // Fields wider than 32 bits go in two pieces, low bits first: the same bit string.
+                for value in values {
+                    bits.put(value & 0xFFFF_FFFF, width: 32)
+                    bits.put(value >> 32, width: width - 32)
                 }
             }
+            p = bits.finish()
         }
         count = base.distance(to: p)
         precondition(count - start == payload, "heapcol column size miscounted")
+    }
+}
+
+/// Writes fields of up to 32 bits as one little-endian bit string (the packed layout).
+struct BitWriter {
+    private var p: UnsafeMutablePointer<UInt8>
+    private var accumulator: UInt64 = 0
+    private var bitCount = 0
+
+    init(_ p: UnsafeMutablePointer<UInt8>) { self.p = p }
+
+    /// Appends the low `width` bits of `value` (width ≤ 32; the bits above are zero).
+    @inline(__always)
+    mutating func put(_ value: UInt64, width: Int) {
+        // bitCount < 8 before, so the accumulator holds at most 39 bits.
+        accumulator |= value << UInt64(bitCount)
+        bitCount += width
+        while bitCount >= 8 {
+            p[0] = UInt8(truncatingIfNeeded: accumulator)
+            p += 1
+            accumulator >>= 8
+            bitCount -= 8
+        }
+    }
+
+    /// Writes the last partial byte, zero-padded, and returns the position after it.
+    mutating func finish() -> UnsafeMutablePointer<UInt8> {
+        if bitCount > 0 {
+            p[0] = UInt8(truncatingIfNeeded: accumulator)
+            p += 1
+        }
+        return p
     }
 }
 
