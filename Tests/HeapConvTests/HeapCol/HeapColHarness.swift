@@ -135,3 +135,45 @@ enum HeapColHarness {
         return varint(UInt64(id)) + varint(UInt64(payload.count)) + payload
     }
 }
+
+extension HeapColHarness {
+    /// Every column of every row group of a decompressed stream: its id, its integer count and its bytes
+    /// (layout byte first).
+    static func columns(of stream: [UInt8]) -> [(id: Int, count: Int, bytes: [UInt8])] {
+        var out: [(Int, Int, [UInt8])] = []
+        for (tag, body) in Parts(stream).blocks where tag == HeapColFormat.rowGroupTag {
+            var p = 0
+            func next() -> UInt64 {
+                var result: UInt64 = 0
+                var shift: UInt64 = 0
+                while true {
+                    let byte = body[p]
+                    p += 1
+                    result |= UInt64(byte & 0x7F) << shift
+                    if byte < 0x80 { return result }
+                    shift += 7
+                }
+            }
+            _ = next()
+            _ = next()
+            while p < body.count {
+                let id = Int(next())
+                let size = Int(next())
+                let bytes = Array(body[p..<p + size])
+                var q = 1
+                var count: UInt64 = 0
+                var shift: UInt64 = 0
+                while true {
+                    let byte = bytes[q]
+                    q += 1
+                    count |= UInt64(byte & 0x7F) << shift
+                    if byte < 0x80 { break }
+                    shift += 7
+                }
+                out.append((id, Int(count), bytes))
+                p += size
+            }
+        }
+        return out
+    }
+}

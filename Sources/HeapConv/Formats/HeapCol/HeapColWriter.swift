@@ -476,22 +476,32 @@ final class BlockBuffer {
     /// the shortest layout (ties: plain, then runs, then packed).
     func appendColumn(id: Int, _ values: UnsafeBufferPointer<UInt64>) {
         let n = values.count
+        // One branch-free pass for the plain and packed sizes and the number of runs.
         var plain = 0
-        var runs = 0
         var all: UInt64 = 0
-        var i = 0
-        while i < n {
-            let value = values[i]
-            var j = i + 1
-            while j < n && values[j] == value { j += 1 }
-            let length = Varint.length(value)
-            plain += length * (j - i)
-            runs += length + Varint.length(UInt64(j - i))
+        var changes = 0
+        var previous = n > 0 ? ~values[0] : 0
+        for value in values {
+            plain &+= Varint.length(value)
             all |= value
-            i = j
+            changes &+= value != previous ? 1 : 0
+            previous = value
         }
         let width = max(64 - all.leadingZeroBitCount, 1)
         let packed = 1 + (n * width + 7) / 8
+        // Each run takes at least two bytes, so the exact runs size matters only when that bound is smaller.
+        var runs = Int.max
+        if 2 * changes < min(plain, packed) {
+            runs = 0
+            var i = 0
+            while i < n {
+                let value = values[i]
+                var j = i + 1
+                while j < n && values[j] == value { j += 1 }
+                runs += Varint.length(value) + Varint.length(UInt64(j - i))
+                i = j
+            }
+        }
         let layout: UInt8 = plain <= runs && plain <= packed ? 0 : runs <= packed ? 1 : 2
         let payload = 1 + Varint.length(UInt64(n)) + [plain, runs, packed][Int(layout)]
         appendVarint(UInt64(id))
@@ -515,7 +525,7 @@ final class BlockBuffer {
                 }
             }
         case 1:
-            i = 0
+            var i = 0
             while i < n {
                 let value = values[i]
                 var j = i + 1
@@ -544,7 +554,7 @@ final class BlockBuffer {
     }
 }
 
-/// Writes fields of up to 32 bits as one little-endian bit string (the packed layout).
+/// Writes fields of up to 32 bits as one little-endian bit string (the packed layout), 8 bytes at a time.
 struct BitWriter {
     private var p: UnsafeMutablePointer<UInt8>
     private var accumulator: UInt64 = 0
@@ -555,22 +565,25 @@ struct BitWriter {
     /// Appends the low `width` bits of `value` (width ≤ 32; the bits above are zero).
     @inline(__always)
     mutating func put(_ value: UInt64, width: Int) {
-        // bitCount < 8 before, so the accumulator holds at most 39 bits.
-        accumulator |= value << UInt64(bitCount)
-        bitCount += width
-        while bitCount >= 8 {
-            p[0] = UInt8(truncatingIfNeeded: accumulator)
-            p += 1
-            accumulator >>= 8
-            bitCount -= 8
+        accumulator |= value &<< UInt64(bitCount)
+        bitCount &+= width
+        if bitCount >= 64 {
+            // Safety: 64 complete bits are part of the column's exact size, reserved by the caller.
+            UnsafeMutableRawPointer(p).storeBytes(of: accumulator.littleEndian, as: UInt64.self)
+            p += 8
+            bitCount &-= 64
+            // The bits of `value` that did not fit (bitCount of them; none when bitCount is 0).
+            accumulator = bitCount == 0 ? 0 : value &>> UInt64(width &- bitCount)
         }
     }
 
-    /// Writes the last partial byte, zero-padded, and returns the position after it.
+    /// Writes the last partial word, zero-padded to whole bytes, and returns the position after it.
     mutating func finish() -> UnsafeMutablePointer<UInt8> {
-        if bitCount > 0 {
+        while bitCount > 0 {
             p[0] = UInt8(truncatingIfNeeded: accumulator)
             p += 1
+            accumulator >>= 8
+            bitCount -= min(bitCount, 8)
         }
         return p
     }
