@@ -177,3 +177,14 @@ extension HeapColHarness {
         return out
     }
 }
+
+extension HeapColHarness {
+    /// Re-batches flat events.
+    static func batch(_ flats: [Flat]) -> EventBatch {
+        var batch = EventBatch()
+        for flat in flats {
+            if let stack = flat.stack { batch.append(flat.event, stack: stack) } else { batch.append(flat.event) }
+        }
+        return batch
+    }
+}
