@@ -89,14 +89,17 @@ final class HeapColDecoder {
                 continue
             }
             let take = min(limit - appended, pending.count - pendingPosition)
-            for i in pendingPosition..<pendingPosition + take {
-                var event = pending[i]
-                let ref = event.context.stack
-                if ref.isPresent {
-                    let start = Int(ref.offset)
-                    event.context.stack = batch.appendStack(stackFrames[start..<start + Int(ref.count)])
+            stackFrames.withUnsafeBufferPointer { frames in
+                for i in pendingPosition..<pendingPosition + take {
+                    var event = pending[i]
+                    let ref = event.context.stack
+                    if ref.isPresent {
+                        // `buildEvents` checked every entry's range against the dictionary.
+                        let start = Int(ref.offset)
+                        event.context.stack = batch.appendStack(UnsafeBufferPointer(rebasing: frames[start..<start + Int(ref.count)]))
+                    }
+                    batch.events.append(event)
                 }
-                batch.events.append(event)
             }
             pendingPosition += take
             appended += take
@@ -421,8 +424,19 @@ final class HeapColDecoder {
         let addressShift = addresses[0], oldAddressShift = oldAddresses[0]
         guard addressShift <= 63 else { throw problem(.address, "shift \(addressShift) is above 63") }
         guard oldAddressShift <= 63 else { throw problem(.oldAddress, "shift \(oldAddressShift) is above 63") }
+        // Locals, not properties, in the loop: a class's properties cost an exclusivity check per mutation.
+        var previousAddress = self.previousAddress
+        self.previousAddress = []
         previousAddress.removeAll(keepingCapacity: true)
         previousAddress.append(contentsOf: heapDict)
+        var pending = self.pending
+        self.pending = []
+        var perKind = self.perKind
+        defer {
+            self.previousAddress = previousAddress
+            self.pending = pending
+            self.perKind = perKind
+        }
         let stackEntries = UInt64(stackStarts.count - 1)
         var time: UInt64 = 0
         pending.reserveCapacity(n)

@@ -476,19 +476,23 @@ final class BlockBuffer {
     /// the shortest layout (ties: plain, then runs, then packed).
     func appendColumn(id: Int, _ values: UnsafeBufferPointer<UInt64>) {
         let n = values.count
-        // One branch-free pass for the plain and packed sizes and the number of runs.
-        var plain = 0
+        // One branch-free pass for the packed size and the number of runs.
         var all: UInt64 = 0
         var changes = 0
         var previous = n > 0 ? ~values[0] : 0
         for value in values {
-            plain &+= Varint.length(value)
             all |= value
             changes &+= value != previous ? 1 : 0
             previous = value
         }
         let width = max(64 - all.leadingZeroBitCount, 1)
         let packed = 1 + (n * width + 7) / 8
+        // Plain takes at least a byte per value: when packing beats that, plain's exact size does not matter.
+        var plain = Int.max
+        if packed >= n {
+            plain = 0
+            for value in values { plain &+= Varint.length(value) }
+        }
         // Each run takes at least two bytes, so the exact runs size matters only when that bound is smaller.
         var runs = Int.max
         if 2 * changes < min(plain, packed) {
