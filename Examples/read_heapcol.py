@@ -63,7 +63,7 @@ def sequence(data, pos, end, offset, name):
     layout = data[pos]
     pos += 1
     count, pos = varint(data, pos, end, offset)
-    if (layout == 0 and count > end - pos) or count > MAX_STACK_ENTRIES + MAX_STACK_FRAMES:
+    if (layout == 0 and count > end - pos) or count > 3 * MAX_STACK_ENTRIES + MAX_STACK_FRAMES:
         raise bad(pos, "count %d does not fit the column" % count)
     values = []
     if layout == 0:
@@ -245,9 +245,27 @@ class Reader:
             self.frame_count = 0
         adds = cols[16]
         i = 0
-        while i < len(adds):
-            f = adds[i]
+
+        def take():
+            nonlocal i
+            if i >= len(adds):
+                raise bad(16, "a stack entry runs past the column")
             i += 1
+            return adds[i - 1]
+
+        while i < len(adds):
+            e = len(self.frames)
+            base = take()
+            tail = []
+            if base:
+                if base > e:
+                    raise bad(16, "base %d before the first entry" % base)
+                base_frames = self.frames[e - base]
+                shared = take()
+                if shared > len(base_frames):
+                    raise bad(16, "%d shared frames from a base of %d" % (shared, len(base_frames)))
+                tail = base_frames[len(base_frames) - shared:] if shared else []
+            f = take()
             if f > len(adds) - i:
                 raise bad(16, "stack of %d frames runs past the column" % f)
             frames = []
@@ -256,8 +274,8 @@ class Reader:
                 prev = (prev + unzigzag(adds[i + j])) & U64
                 frames.append(prev)
             i += f
-            self.frames.append(frames)
-            self.frame_count += f
+            self.frames.append(frames + tail)
+            self.frame_count += f + len(tail)
             if len(self.frames) > MAX_STACK_ENTRIES or self.frame_count > MAX_STACK_FRAMES:
                 raise bad(16, "stack dictionary above its limits")
 

@@ -45,7 +45,7 @@ import Testing
             [0], [],                                     // old_address (shift only), old_size
             [3],                                         // source: main path
             [], [],                                      // flags, details
-            [2, Varint.zigzag(0x10), Varint.zigzag(0x10)],  // stack_dict: one stack [0x10, 0x20]
+            [0, 2, Varint.zigzag(0x10), Varint.zigzag(0x10)],  // stack_dict: no base, stack [0x10, 0x20]
             [1],                                         // stack: entry 0
         ]
     }
@@ -72,6 +72,17 @@ import Testing
     @Test func aFileAssembledFromTheSpecReads() throws {
         let file = try H.gzip(Self.stream([(0x52, Self.rowGroup(Self.allocColumns())), (0x46, Self.footer())]))
         #expect(try H.read(file) == [Self.expectedAlloc])
+    }
+
+    @Test func theSpecsStackBaseExampleReads() throws {
+        // §6.8: entry 0 = [0x30, 0x20, 0x10]; `1, 2, 1, 0xA0` adds entry 1 = [0x50, 0x20, 0x10].
+        var columns = Self.allocColumns()
+        columns[16] = [0, 3, Varint.zigzag(0x30), Varint.zigzag(-0x10), Varint.zigzag(-0x10), 1, 2, 1, 0xA0]
+        columns[17] = [2]
+        var expected = Self.expectedAlloc
+        expected.stack = [0x50, 0x20, 0x10]
+        let file = try H.gzip(Self.stream([(0x52, Self.rowGroup(columns)), (0x46, Self.footer())]))
+        #expect(try H.read(file) == [expected])
     }
 
     @Test func theSpecsPackedExampleReads() throws {
@@ -219,7 +230,11 @@ import Testing
         Self.expectMalformed(try Self.violation { $0[11] = [70] }, "column \"old_address\": shift 70")
         Self.expectMalformed(try Self.violation { $0[13] = [1 << 32] }, "column \"source\"")
         Self.expectMalformed(try Self.violation { $0[15] = [1] }, "column \"details\"")
-        Self.expectMalformed(try Self.violation { $0[16] = [3, 1, 1] }, "runs past the column's end")
+        Self.expectMalformed(try Self.violation { $0[16] = [0, 3, 1, 1] }, "runs past the column's end")
+        Self.expectMalformed(try Self.violation { $0[16] = [0, 1, 1, 0] }, "a stack entry runs past the column's end")
+        Self.expectMalformed(try Self.violation { $0[16] = [1, 0, 1, 7] }, "base 1 reaches before the first of 0 entries")
+        Self.expectMalformed(try Self.violation { $0[16] = [0, 2, 7, 7, 2, 1, 0] }, "base 2 reaches before the first of 1 entries")
+        Self.expectMalformed(try Self.violation { $0[16] = [0, 2, 7, 7, 1, 3, 0] }, "3 shared frames from a base of 2")
         Self.expectMalformed(try Self.violation { $0[17] = [2] }, "column \"stack\": entry 2 outside a dictionary of 1")
         Self.expectMalformed(try Self.violation { $0[0] = [0]; $0[9] = [0]; $0[10] = []; $0[13] = []; $0[14] = [1]; $0[15] = [8] },
                              "above its field's maximum 7")
@@ -267,9 +282,10 @@ import Testing
     }
 
     @Test func stackDictionaryEntryLimit() throws {
-        // 2^20 + 1 empty stacks, declared in a few bytes with the runs layout: one entry too many.
-        let entries = UInt64(HeapColFormat.maximumStackEntries) + 1
-        let sequence = [1] + H.varint(entries) + [0] + H.varint(entries)
+        // 2^20 + 1 empty stacks (no base, no frames: two zeros each), declared in a few bytes with the runs
+        // layout: one entry too many.
+        let zeros = 2 * (UInt64(HeapColFormat.maximumStackEntries) + 1)
+        let sequence = [1] + H.varint(zeros) + [0] + H.varint(zeros)
         var body = H.varint(1) + H.varint(0)
         for (i, values) in Self.allocColumns().enumerated() {
             body += i == 16 ? H.varint(16) + H.varint(UInt64(sequence.count)) + sequence : H.plainColumn(i, values)

@@ -255,7 +255,8 @@ final class HeapColDecoder {
                         stackStarts.removeAll(keepingCapacity: true)
                         stackStarts.append(0)
                     }
-                    stackRoom = HeapColFormat.maximumStackEntries - (stackStarts.count - 1)
+                    // At most three integers per entry besides its own frames.
+                    stackRoom = 3 * (HeapColFormat.maximumStackEntries - (stackStarts.count - 1))
                         + HeapColFormat.maximumStackFrames - stackFrames.count
                     limit = (nil, stackRoom)
                 case .address, .oldAddress: limit = (expected[column.rawValue] + 1, expected[column.rawValue] + 1)
@@ -371,16 +372,38 @@ final class HeapColDecoder {
     private func addStacks(group: UInt64) throws(ConversionError) {
         let additions = columns[HeapColColumn.stackDict.rawValue]
         let offset = columnOffsets[HeapColColumn.stackDict.rawValue]
+        // Entries are appended to the dictionary as they are read, so bases may be entries of this column.
+        func problem(_ message: String) -> ConversionError {
+            malformed(at: offset, "row group \(group), column \"stack_dict\": " + message)
+        }
+        func next() throws(ConversionError) -> UInt64 {
+            guard i < additions.count else { throw problem("a stack entry runs past the column's end") }
+            i += 1
+            return additions[i - 1]
+        }
         var i = 0
         while i < additions.count {
-            let count = additions[i]
-            i += 1
-            guard count <= UInt64(additions.count - i) else {
-                throw malformed(at: offset, "row group \(group), column \"stack_dict\": a stack of \(count) frames runs past the column's end")
+            let entry = stackStarts.count - 1
+            let base = try next()
+            var shared = 0
+            var baseStart = 0
+            if base > 0 {
+                guard base <= UInt64(entry) else { throw problem("base \(base) reaches before the first of \(entry) entries") }
+                let baseEntry = entry - Int(base)
+                baseStart = stackStarts[baseEntry]
+                let baseCount = stackStarts[baseEntry + 1] - baseStart
+                let sharedValue = try next()
+                guard sharedValue <= UInt64(baseCount) else {
+                    throw problem("\(sharedValue) shared frames from a base of \(baseCount)")
+                }
+                shared = Int(sharedValue)
+                baseStart += baseCount - shared
             }
-            guard stackStarts.count - 1 < HeapColFormat.maximumStackEntries,
-                  stackFrames.count + Int(count) <= HeapColFormat.maximumStackFrames else {
-                throw malformed(at: offset, "row group \(group), column \"stack_dict\": the stack dictionary exceeds heapcol's limits")
+            let count = try next()
+            guard count <= UInt64(additions.count - i) else { throw problem("a stack of \(count) frames runs past the column's end") }
+            guard entry < HeapColFormat.maximumStackEntries,
+                  stackFrames.count + Int(count) + shared <= HeapColFormat.maximumStackFrames else {
+                throw problem("the stack dictionary exceeds heapcol's limits")
             }
             var previous: UInt64 = 0
             for _ in 0..<Int(count) {
@@ -388,6 +411,7 @@ final class HeapColDecoder {
                 stackFrames.append(previous)
                 i += 1
             }
+            for k in 0..<shared { stackFrames.append(stackFrames[baseStart + k]) }
             stackStarts.append(stackFrames.count)
         }
     }

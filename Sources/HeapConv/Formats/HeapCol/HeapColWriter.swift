@@ -283,10 +283,20 @@ struct HeapColEncoderState {
             stacks.removeAll()
             resetStacksBeforeGroup = true
         }
+        // The base: an earlier entry whose outermost frames this stack shares (`Schemas/heapcol.md` §6.8).
+        let base = stacks.base(for: stack)
         let entry = stacks.add(stack, hash: hash)
-        stackAdditions.append(UInt64(count))
+        var own = stack
+        if let base {
+            stackAdditions.append(UInt64(entry - base.entry))
+            stackAdditions.append(UInt64(base.shared))
+            own = UnsafeBufferPointer(rebasing: stack[0..<count - base.shared])
+        } else {
+            stackAdditions.append(0)
+        }
+        stackAdditions.append(UInt64(own.count))
         var previous: UInt64 = 0
-        for frame in stack {
+        for frame in own {
             stackAdditions.append(Varint.delta(frame, from: previous))
             previous = frame
         }
@@ -671,6 +681,12 @@ struct StackDictionary {
     private var frames: [UInt64] = []
     private var slots = [Slot](repeating: Slot(), count: 1024)
     private(set) var entryCount = 0
+    /// Entry i's frames are `frames[entryStarts[i]..<entryStarts[i + 1]]`.
+    private var entryStarts: [Int] = [0]
+    /// Direct-mapped cache: a hash of a stack's outermost frames → 1 + the latest entry ending with them.
+    private var latestBySuffix = [UInt32](repeating: 0, count: 1 << 12)
+    /// Outermost frames that key ``latestBySuffix``.
+    private static let suffixKeyLength = 4
 
     var frameCount: Int { frames.count }
 
@@ -721,11 +737,38 @@ struct StackDictionary {
         }
     }
 
+    /// The cache slot for the outermost frames of `stack` (at least two).
+    private func suffixSlot(_ stack: UnsafeBufferPointer<UInt64>) -> Int {
+        var h: UInt64 = 0x2545_F491_4F6C_DD1D
+        for frame in stack[(stack.count - min(stack.count, Self.suffixKeyLength))...] {
+            h = (h ^ frame) &* 0x9E37_79B9_7F4A_7C15
+        }
+        return Int(truncatingIfNeeded: h >> 40) & (latestBySuffix.count - 1)
+    }
+
+    /// An earlier entry sharing at least two outermost frames with `stack`, and how many it shares: the
+    /// latest entry with the same outermost frames, if the cache still points at one.
+    func base(for stack: UnsafeBufferPointer<UInt64>) -> (entry: Int, shared: Int)? {
+        guard stack.count >= 2 else { return nil }
+        let candidate = Int(latestBySuffix[suffixSlot(stack)]) - 1
+        guard candidate >= 0, candidate < entryCount else { return nil }
+        let start = entryStarts[candidate]
+        let baseCount = entryStarts[candidate + 1] - start
+        var shared = 0
+        while shared < min(baseCount, stack.count)
+                && frames[start + baseCount - 1 - shared] == stack[stack.count - 1 - shared] {
+            shared += 1
+        }
+        return shared >= 2 ? (candidate, shared) : nil
+    }
+
     /// Adds `stack` (not present yet) and returns its entry index.
     mutating func add(_ stack: UnsafeBufferPointer<UInt64>, hash: UInt64) -> Int {
         let entry = entryCount
         let slot = Slot(hash: hash, start: UInt32(frames.count), count: UInt32(stack.count), entry: UInt32(entry + 1))
         frames.append(contentsOf: stack)
+        entryStarts.append(frames.count)
+        if stack.count >= 2 { latestBySuffix[suffixSlot(stack)] = UInt32(entry + 1) }
         entryCount += 1
         if entryCount * 2 > slots.count {
             let old = slots
@@ -746,7 +789,10 @@ struct StackDictionary {
     /// Empties the dictionary, keeping its storage.
     mutating func removeAll() {
         frames.removeAll(keepingCapacity: true)
+        entryStarts.removeAll(keepingCapacity: true)
+        entryStarts.append(0)
         entryCount = 0
         for i in slots.indices { slots[i] = Slot() }
+        for i in latestBySuffix.indices { latestBySuffix[i] = 0 }
     }
 }
