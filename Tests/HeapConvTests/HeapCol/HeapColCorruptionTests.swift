@@ -74,6 +74,21 @@ import Testing
         #expect(try H.read(file) == [Self.expectedAlloc])
     }
 
+    @Test func theWriterProducesTheSpecsWholeFileExample() throws {
+        // §9 of the spec: the hex bytes left of each `|` between the example markers.
+        let spec = try String(contentsOf: HeapColPythonReaderTests.root.appendingPathComponent("Schemas/heapcol.md"), encoding: .utf8)
+        let example = spec.components(separatedBy: "<!-- example-begin -->")[1].components(separatedBy: "<!-- example-end -->")[0]
+        var bytes: [UInt8] = []
+        for line in example.split(separator: "\n") where line.contains("|") {
+            for token in line.split(separator: "|")[0].split(separator: " ") { bytes.append(UInt8(token, radix: 16)!) }
+        }
+        var batch = EventBatch()
+        batch.append(Self.expectedAlloc.event, stack: Self.expectedAlloc.stack!)
+        #expect(try H.gunzip(try H.write([batch])) == bytes)
+        // The same bytes, assembled from the columns as §5 and §6 describe them.
+        #expect(Self.stream([(0x52, Self.rowGroup(Self.allocColumns())), (0x46, Self.footer())]) == bytes)
+    }
+
     @Test func theSpecsStackBaseExampleReads() throws {
         // §6.8: entry 0 = [0x30, 0x20, 0x10]; `1, 2, 1, 0xA0` adds entry 1 = [0x50, 0x20, 0x10].
         var columns = Self.allocColumns()
