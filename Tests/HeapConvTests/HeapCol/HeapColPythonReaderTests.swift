@@ -24,8 +24,8 @@ import Testing
         // Output to files, not pipes: nothing to drain while the process runs.
         let outPath = dir.appendingPathComponent("out.jsonl")
         let errPath = dir.appendingPathComponent("err.txt")
-        FileManager.default.createFile(atPath: outPath.path, contents: nil)
-        FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath.path, contents: nil)
         let out = try FileHandle(forWritingTo: outPath)
         let err = try FileHandle(forWritingTo: errPath)
         process.standardOutput = out
