@@ -3,7 +3,7 @@
 public enum HeapColFormat {
     public static let entry = FormatEntry(
         name: "heapcol", extensions: ["heapcol"], allowsGzip: false, writesGzip: true,
-        summary: "heapconv's compact columnar binary, one gzip stream (Schemas/heapcol.md)",
+        summary: "compact columnar binary (read, write)",
         makeReader: { context throws(ConversionError) in
             // The file is one gzip stream by design, whatever its name: decompress it here.
             try HeapColReader(source: try FileDescriptorSource.open(context.path), name: context.name)
