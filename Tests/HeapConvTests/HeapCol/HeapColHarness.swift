@@ -4,20 +4,9 @@ import CZlib
 /// Writes and reads heapcol in memory, and takes files apart into blocks so tests can damage them in
 /// precise ways (re-computing CRCs where a test wants the damage to get past them).
 enum HeapColHarness {
-    /// An event with its stack taken out of the batch: comparable across batches.
-    struct Flat: Equatable, CustomStringConvertible {
-        var event: HeapEvent
-        var stack: [UInt64]?
-        var description: String { "\(event) stack=\(stack.map { "\($0)" } ?? "none")" }
-    }
+    typealias Flat = Codecs.Flat
 
-    static func flatten(_ batch: EventBatch) -> [Flat] {
-        batch.events.map { event in
-            var plain = event
-            plain.context.stack = .none
-            return Flat(event: plain, stack: batch.stack(of: event).map(Array.init))
-        }
-    }
+    static func flatten(_ batch: EventBatch) -> [Flat] { Codecs.flatten(batch) }
 
     /// `batches` written as a compressed `.heapcol` file.
     static func write(

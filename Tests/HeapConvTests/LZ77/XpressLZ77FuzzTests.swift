@@ -12,7 +12,7 @@ import Testing
     static let guardByte: UInt8 = 0xA5
 
     @Test func mutatedStreams() throws {
-        var rng = LZ77TestRandom(seed: 0x4C5A_3737)
+        var rng = SplitMix64(seed: 0x4C5A_3737)
         var seeds: [(data: [UInt8], compressed: [UInt8])] = []
         for (k, size) in [0, 1, 5, 40, 300, 1000, 3000, 9000, 30_000].enumerated() {
             let data = XpressLZ77RoundTripTests.mixedData(size, seed: UInt64(k + 77))
@@ -101,7 +101,7 @@ import Testing
 
     /// Damages a stream: bit flips, truncation, random bytes, insertions, deletions, splices and extreme
     /// length fields (0x07 length codes followed by 0xFF / 0x00 fields, huge 32-bit lengths).
-    static func mutate(_ stream: [UInt8], _ rng: inout LZ77TestRandom) -> [UInt8] {
+    static func mutate(_ stream: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = stream
         let rounds = Int(rng.next() % 4) + 1
         for _ in 0..<rounds {

@@ -224,13 +224,13 @@ func lz77Hex(_ text: String) -> [UInt8] {
 
 @Suite struct XpressLZ77RoundTripTests {
     static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = LZ77TestRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 
     /// Data with every kind of structure: runs of every length, short repeats, text, noise.
     static func mixedData(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = LZ77TestRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let words = ["heap", "alloc", "free", "realloc", " ", "0x7ff8", "\n", "ETW", "stack", "thread"].map { Array($0.utf8) }
         var data: [UInt8] = []
         data.reserveCapacity(count)
@@ -309,19 +309,6 @@ func lz77Hex(_ text: String) -> [UInt8] {
             #expect(try xpressDecode(XpressLZ77Encoder.compress(data), capacity: count) == data)
             #expect(try xpressDecode(XpressLZ77Encoder.compress(data, maxLength: 12, chainDepth: 1), capacity: count) == data)
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct LZ77TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
