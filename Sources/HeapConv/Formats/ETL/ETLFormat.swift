@@ -3,5 +3,5 @@ public enum ETLFormat {
     public static let entry = FormatEntry(
         name: "etl", extensions: ["etl"], allowsGzip: false,
         summary: "Windows Event Trace Log with Heap trace provider events (read only)",
-        makeReader: nil, makeWriter: nil)
+        makeReader: { context throws(ConversionError) in try ETLReader(context) }, makeWriter: nil)
 }

@@ -1,0 +1,13 @@
+/// A buffer the second pass reads again: one holding heap events or stack fragments.
+struct BufferEntry {
+    var fileOffset: UInt64
+    var header: BufferHeader
+    /// Position of the buffer in the file (0 = header buffer), for ordering records with equal timestamps.
+    var ordinal: UInt32
+    /// Where the first pass stopped walking (the data end, or a damaged record skipped under `--keep-going`).
+    var walkEnd: Int32
+
+    /// File order of a record at `position` in this buffer: buffer ordinal, then position.
+    @inline(__always)
+    func order(of position: Int) -> UInt64 { UInt64(ordinal) << 32 | UInt64(UInt32(truncatingIfNeeded: position)) }
+}
