@@ -27,9 +27,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Writes synthetic .etl files: the tests' encoder, reusable by a benchmark generator.
+        .target(name: "ETLSynth"),
         .testTarget(
             name: "HeapConvTests",
-            dependencies: ["HeapConv"],
+            dependencies: ["HeapConv", "ETLSynth"],
             resources: [.copy("Fixtures")]
         ),
     ]
