@@ -54,3 +54,29 @@ enum ETLTestSupport {
         }
     }
 }
+
+import ETLSynth
+
+extension ETLTestSupport {
+    /// Unix nanoseconds of the default synthetic StartTime (FILETIME 132,000,000,000,000,000).
+    static let startNs: Int64 = 1_555_526_400_000_000_000
+    /// The default header record tick; ticks are 100 ns.
+    static let headerTicks: Int64 = 5_000_000
+
+    /// Unix ns of `ticks` under the default synthetic clock (QPC at 10 MHz).
+    static func ns(_ ticks: Int64) -> Int64 { startNs + (ticks - headerTicks) * 100 }
+
+    /// A trace built by `body` on a builder with `width` records and `bufferSize` buffers.
+    static func trace(_ width: ETLPointerWidth = .bits64, bufferSize: UInt32 = 4096,
+                      _ body: (inout ETLFileBuilder) -> Void) -> [UInt8] {
+        var builder = ETLFileBuilder(header: ETLLogHeader(width: width, bufferSize: bufferSize))
+        body(&builder)
+        return builder.build()
+    }
+
+    /// The heap events of a one-buffer trace of `records` on CPU 0.
+    static func decode(_ width: ETLPointerWidth, _ records: [[UInt8]]) throws(ConversionError) -> [HeapEvent] {
+        let bytes = trace(width) { b in b.appendBuffer(cpu: 0, records: records) }
+        return try readAll(bytes).events
+    }
+}
