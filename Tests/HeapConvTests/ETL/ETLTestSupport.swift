@@ -80,3 +80,20 @@ extension ETLTestSupport {
         return try readAll(bytes).events
     }
 }
+
+extension HeapEvent {
+    /// The event without its stack reference (which depends on the batch it came in).
+    var withoutStack: HeapEvent {
+        var copy = self
+        copy.context.stack = .none
+        return copy
+    }
+
+    /// The address of an alloc or free (tests use it as an event's identity).
+    var address: UInt64? {
+        switch self {
+        case .alloc(_, let address, _, _), .free(_, let address, _), .realloc(_, let address, _, _, _, _): address
+        default: nil
+        }
+    }
+}
