@@ -5,7 +5,8 @@
 /// when the thread leaves the kernel — the user fragment. An event is *complete*, and may leave, when
 ///
 /// 1. it has received a fragment that ends in user space (a user fragment, a `StackKeyUser`, or a `Stack`
-///    whose frames run from kernel into user space) — nothing can follow it; or
+///    whose frames run from kernel into user space) — nothing can follow it (when that fragment came before
+///    the event, as file order allows, the kernel part must be there too); or
 /// 2. a later heap event of the same thread has arrived — the user fragment comes before the thread's next
 ///    event; or
 /// 3. the input has ended.
@@ -222,7 +223,10 @@ struct StackHoldingArea {
         return nil
     }
 
-    private mutating func attach(frameCount: Int, frameAt: (Int) -> UInt64, part: StackWalk.Part, to index: Int32) {
+    /// Attaches frames to the held event at `index`. A user part completes the event, unless it came before
+    /// the event (`early`, from the stash): the kernel part may then still follow.
+    private mutating func attach(frameCount: Int, frameAt: (Int) -> UInt64, part: StackWalk.Part, to index: Int32,
+                                 early: Bool = false) {
         let existing = part == .kernel ? slots[Int(index)].kernel : slots[Int(index)].user
         guard !existing.isPresent else {
             unmatchedFragments += 1
@@ -234,14 +238,15 @@ struct StackHoldingArea {
         attachedFragments += 1
         if part == .kernel {
             slots[Int(index)].kernel = range
+            if slots[Int(index)].user.isPresent { slots[Int(index)].complete = true }
         } else {
             slots[Int(index)].user = range
-            slots[Int(index)].complete = true
+            if !early || slots[Int(index)].kernel.isPresent { slots[Int(index)].complete = true }
         }
     }
 
     private mutating func attach(_ frames: [UInt64], part: StackWalk.Part, to index: Int32) {
-        attach(frameCount: frames.count, frameAt: { frames[$0] }, part: part, to: index)
+        attach(frameCount: frames.count, frameAt: { frames[$0] }, part: part, to: index, early: true)
     }
 
     private mutating func emit(_ slot: Slot, into batch: inout EventBatch) {
