@@ -10,15 +10,19 @@
 /// temporary file first, since the file is read at random offsets.
 public struct ETLReader: EventReader {
     private let core: ETLReaderCore
+    /// The input's name for skipped problems (errors thrown are named by the caller).
+    private let name: String?
 
     /// Opens the input named by `context` (`-` is standard input) and makes the first pass.
     public init(_ context: ReaderContext) throws(ConversionError) {
         let input = try FileETLInput.open(context.path)
-        try self.init(input: input, keepGoing: context.options.keepGoing, fileOrder: context.options.fileOrder)
+        try self.init(input: input, name: context.name, keepGoing: context.options.keepGoing,
+                      fileOrder: context.options.fileOrder)
     }
 
-    init(input: any ETLInput, keepGoing: Bool = false, fileOrder: Bool = false) throws(ConversionError) {
+    init(input: any ETLInput, name: String? = nil, keepGoing: Bool = false, fileOrder: Bool = false) throws(ConversionError) {
         core = try ETLReaderCore(input: input, keepGoing: keepGoing, fileOrder: fileOrder)
+        self.name = name
     }
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
@@ -29,7 +33,13 @@ public struct ETLReader: EventReader {
     /// and stack and ordering counters (complete once every event was read).
     public func facts() -> InfoValue? { core.facts() }
 
-    public var skippedProblems: [ConversionError] { core.context.problems.all }
+    /// Each damaged region skipped under `--keep-going`, with its offset (at most ``ProblemLog/limit``, then
+    /// one line counting the rest).
+    public var skippedProblems: [ConversionError] {
+        let problems = core.context.problems.all
+        guard let name else { return problems }
+        return problems.map { $0.naming(name) }
+    }
 }
 
 /// The state of one reading: the first pass's index, the streams of the second pass, the holding area.

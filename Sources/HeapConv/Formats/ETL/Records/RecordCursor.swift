@@ -59,7 +59,7 @@ struct RecordCursor {
         }
         let sizeAt = pos + kind.sizeFieldOffset
         guard sizeAt <= end &- 2 else {
-            throw RecordWalkError(position: pos, message: "\(kind.name) record header runs past the buffer end \(end.hex)")
+            throw RecordWalkError(position: pos, message: "\(kind.name) record header runs past the buffer end (Offset \(end.hex))")
         }
         // Safe: `sizeAt + 2 <= end <= bytes.count` was checked just above.
         let size = Int(bytes.u16Unchecked(sizeAt))
@@ -67,7 +67,7 @@ struct RecordCursor {
             throw RecordWalkError(position: pos, message: "record size \(size.hex) is smaller than its \(kind.headerSize.hex)-byte \(kind.name) header")
         }
         guard size <= end - pos else {
-            throw RecordWalkError(position: pos, message: "record size \(size.hex) runs past the buffer end \(end.hex)")
+            throw RecordWalkError(position: pos, message: "record size \(size.hex) runs past the buffer end (Offset \(end.hex))")
         }
         position = pos + ((size + 7) & ~7)
         return RawRecord(kind: kind, position: pos, size: size)
