@@ -59,7 +59,7 @@ final class FileETLInput: ETLInput {
     }
 
     /// Copies everything readable from `source` into an unlinked file in `$TMPDIR` (or `/tmp`).
-    private static func spool(from source: Int32, name: String) throws(ConversionError) -> FileETLInput {
+    static func spool(from source: Int32, name: String) throws(ConversionError) -> FileETLInput {
         let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array((directory + "/heapconv-etl-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
