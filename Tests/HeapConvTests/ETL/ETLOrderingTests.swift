@@ -95,7 +95,7 @@ import Testing
         let facts = try #require(reader.facts())
         #expect(facts["ordering"]?["cpu_stream_inversions"] == .uint(2))
         #expect(facts["ordering"]?["late_events"] == .uint(0))
-        #expect(facts["ordering"]?["reorder_window_records"] == .uint(ETLReaderCore.reorderWindow))
+        #expect(facts["ordering"]?["reorder_window_records"] == .uint(ETLReader.reorderWindow))
     }
 
     /// Compressed buffers (literal-only LZ77 from the encoder) read like plain ones.

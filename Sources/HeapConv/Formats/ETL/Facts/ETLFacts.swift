@@ -3,9 +3,11 @@
 /// Header facts and record counts come from the first pass and are complete as soon as the reader exists;
 /// the `stacks` and `ordering` counters describe the second pass and are complete once every event was read.
 enum ETLFacts {
-    static func make(index: ETLIndex, context: DecodeContext, holding: StackHoldingArea, fileOrder: Bool, complete: Bool) -> InfoValue {
-        let header = index.header
-        let stats = index.statistics
+    static func make(summary: ETLSummary, tables: DecodeTables, state: DecodeState, holding: StackHoldingArea,
+                     fileOrder: Bool, complete: Bool) -> InfoValue {
+        let header = summary.header
+        let stats = summary.statistics
+        let clock = summary.clock
         var facts: [(String, InfoValue)] = [
             ("format", .string("etl")),
             ("os_version", .string(header.osVersion)),
@@ -13,14 +15,14 @@ enum ETLFacts {
             ("pointer_size", .uint(UInt64(header.pointerSize))),
             ("number_of_processors", .uint(UInt64(header.numberOfProcessors))),
             ("cpu_speed_mhz", .uint(UInt64(header.cpuSpeedInMHz))),
-            ("clock", .object([("type", .string(index.clock.source.name)),
-                               ("frequency_hz", .int(index.clock.frequency))])),
-            ("start_time", .string(Timestamps.iso8601(index.clock.startUnixNanoseconds))),
+            ("clock", .object([("type", .string(clock.source.name)),
+                               ("frequency_hz", .int(clock.frequency))])),
+            ("start_time", .string(Timestamps.iso8601(clock.startUnixNanoseconds))),
         ]
         if let end = Timestamps.unixNanoseconds(fileTime: header.endTime), header.endTime != 0 {
             facts.append(("end_time", .string(Timestamps.iso8601(end))))
         }
-        if let last = stats.lastTicks, let time = index.clock.unixNanoseconds(ticks: last) {
+        if let last = stats.lastTicks, let time = clock.unixNanoseconds(ticks: last) {
             facts.append(("last_record_time", .string(Timestamps.iso8601(time))))
         }
         if !header.loggerName.isEmpty { facts.append(("logger_name", .string(header.loggerName))) }
@@ -69,12 +71,12 @@ enum ETLFacts {
             ("buffers_flagged_events_lost", .uint(stats.buffersFlaggedEventsLost)),
         ]
         facts.append(("stacks", .object([
-            ("key_definitions", .uint(UInt64(context.stackKeys.definitionCount))),
-            ("distinct_key_stacks", .uint(UInt64(context.stackKeys.stacks.count))),
+            ("key_definitions", .uint(UInt64(tables.stackKeys.definitionCount))),
+            ("distinct_key_stacks", .uint(UInt64(tables.stackKeys.stacks.count))),
             ("fragments_attached", .uint(holding.attachedFragments)),
             ("fragments_unmatched", .uint(holding.unmatchedFragments)),
-            ("fragments_of_other_threads", .uint(context.foreignFragments)),
-            ("unresolved_keys", .uint(context.unresolvedKeys)),
+            ("fragments_of_other_threads", .uint(state.foreignFragments)),
+            ("unresolved_keys", .uint(state.unresolvedKeys)),
             ("events_released_without_waiting", .uint(holding.forcedReleases)),
         ])))
         facts.append(("ordering", .object([
@@ -83,12 +85,12 @@ enum ETLFacts {
             ("reorder_window_records", .uint(holding.reorderWindow)),
             ("late_events", .uint(holding.lateEvents)),
         ])))
-        if index.problems.keepGoing {
+        if summary.keepGoing {
             facts.append(("skipped", .object([
                 ("buffers", .uint(stats.skippedBuffers)),
-                ("records", .uint(stats.skippedRecords + context.skippedRecords)),
+                ("records", .uint(stats.skippedRecords + state.skippedRecords)),
                 ("bytes", .uint(stats.skippedBytes)),
-                ("problems", .uint(UInt64(context.problems.problems.count) + context.problems.unlisted)),
+                ("problems", .uint(UInt64(state.problems.problems.count) + state.problems.unlisted)),
             ])))
         }
         facts.append(("complete", .bool(complete)))

@@ -5,7 +5,7 @@
 /// order are all between CPUs). Merging the CPUs' streams, each holding one buffer, yields time order with
 /// memory bounded by CPUs × buffer size. Equal timestamps keep file order.
 struct StreamMerger {
-    private var streams: [RecordStream]
+    private(set) var streams: [RecordStream]
     /// Min-heap of indices into `streams` whose head is valid, by (headTicks, headOrder). The top is the
     /// stream whose head was handed out last; it is advanced on the next call.
     private var heap: [Int] = []
@@ -15,16 +15,17 @@ struct StreamMerger {
         self.streams = streams
     }
 
-    /// The next item in merged order; `nil` at the end. The item stays valid until the next call.
-    mutating func next(_ context: DecodeContext) throws(ConversionError) -> (item: StreamItem, ticks: Int64, order: UInt64, stream: RecordStream)? {
+    /// Moves to the next item in merged order and returns the stream holding it as its head; `nil` at the
+    /// end. The item stays valid until the next call.
+    mutating func next(_ tables: DecodeTables, _ state: inout DecodeState) throws(ConversionError) -> Int? {
         if !started {
             started = true
-            for index in streams.indices where try streams[index].advance(context) {
+            for index in streams.indices where try streams[index].advance(tables, &state) {
                 heap.append(index)
                 siftUp(heap.count - 1)
             }
         } else if let top = heap.first {
-            if try streams[top].advance(context) {
+            if try streams[top].advance(tables, &state) {
                 siftDown(0)
             } else {
                 let last = heap.removeLast()
@@ -34,15 +35,14 @@ struct StreamMerger {
                 }
             }
         }
-        guard let top = heap.first else { return nil }
-        let stream = streams[top]
-        return (stream.head!, stream.headTicks, stream.headOrder, stream)
+        return heap.first
     }
 
     @inline(__always)
     private func less(_ a: Int, _ b: Int) -> Bool {
-        let x = streams[a], y = streams[b]
-        return x.headTicks < y.headTicks || (x.headTicks == y.headTicks && x.headOrder < y.headOrder)
+        let x = (streams[a].headTicks, streams[a].headOrder)
+        let y = (streams[b].headTicks, streams[b].headOrder)
+        return x.0 < y.0 || (x.0 == y.0 && x.1 < y.1)
     }
 
     private mutating func siftUp(_ start: Int) {

@@ -14,7 +14,7 @@ struct ETLIndex {
     var entries: [BufferEntry] = []
     var stackKeys = StackKeyTable()
     /// Threads that logged heap events: stack fragments of other threads are not kept.
-    var heapThreads = Set<UInt32>()
+    var heapThreads = ThreadSet()
     var problems: ProblemLog
     /// The logical buffer size used to bound compressed buffers.
     var logicalBufferSize: UInt32
@@ -153,26 +153,31 @@ struct ETLIndex {
                 let group = bytes.u8(position + 7)
                 statistics.recordsByGroup[Int(group)] += 1
                 if group == HeapOpcode.group {
-                    let kernel = KernelRecord(record, in: bytes)
-                    statistics.heapByOpcode[Int(kernel.opcode)] += 1
+                    // Safe: the cursor checked the record holds its whole header (opcode at 6, thread at 8
+                    // for SYSTEM/COMPACT, timestamp at 0x10, or at 8 for PERFINFO).
+                    statistics.heapByOpcode[Int(bytes.u8(position + 6))] += 1
                     statistics.heapRecords += 1
                     interesting = true
-                    let thread = kernel.threadID
-                    if thread != lastHeapThread {
-                        heapThreads.insert(thread)
-                        lastHeapThread = thread
+                    if record.kind.hasThread {
+                        let thread = bytes.u32(position + 8)
+                        if thread != lastHeapThread {
+                            heapThreads.insert(thread)
+                            lastHeapThread = thread
+                        }
+                        noteTicks(bytes.i64(position + 0x10), cpu: cpu, &lastTicksByCPU)
+                    } else {
+                        heapThreads.insert(0)
+                        noteTicks(bytes.i64(position + 0x08), cpu: cpu, &lastTicksByCPU)
                     }
-                    noteTicks(kernel.timestamp, cpu: cpu, &lastTicksByCPU)
                 } else if group == StackWalk.group {
-                    let kernel = KernelRecord(record, in: bytes)
-                    let opcode = kernel.opcode
+                    let opcode = bytes.u8(position + 6)
                     statistics.stackWalkByOpcode[Int(opcode)] += 1
                     if StackWalk.isFragment(opcode) {
                         statistics.stackFragments += 1
                         interesting = true
-                        noteTicks(kernel.timestamp, cpu: cpu, &lastTicksByCPU)
+                        noteTicks(bytes.i64(position + record.kind.timestampOffset!), cpu: cpu, &lastTicksByCPU)
                     } else if StackWalk.isDefinition(opcode) {
-                        try define(kernel, in: buffer, at: position, ordinal: ordinal)
+                        try define(KernelRecord(record, in: bytes), in: buffer, at: position, ordinal: ordinal)
                     }
                 }
                 lastTimed = record

@@ -72,10 +72,13 @@ struct StackHoldingArea {
 
     private var slots: [Slot] = []
     private var freeSlots: [Int32] = []
-    /// Min-heap of live slot indices by `key`.
+    /// Live slot indices in output order: a min-heap by `key` when a reorder window is used, else a FIFO
+    /// ring (`order[orderHead...]`), because events then arrive in output order.
     private var order: [Int32] = []
+    private var orderHead = 0
+    private let usesHeap: Bool
     /// Newest held event per thread: slot index in the low 32 bits, generation in the high 32 bits.
-    private var newestByThread: [UInt32: UInt64] = [:]
+    private var newestByThread = ThreadMap()
     private var arena: [UInt64] = []
     private var liveFrames = 0
     private var stash: [ThreadTicks: [Stashed]] = [:]
@@ -105,10 +108,11 @@ struct StackHoldingArea {
         self.reorderWindow = reorderWindow
         self.stashEarlyFragments = fileOrder
         self.timeOrdered = !fileOrder
+        usesHeap = reorderWindow > 0
     }
 
-    var isEmpty: Bool { order.isEmpty }
-    var heldCount: Int { order.count }
+    var isEmpty: Bool { heldCount == 0 }
+    var heldCount: Int { order.count - orderHead }
 
     /// Takes `event` (raw timestamp `ticks`, thread `thread`) to wait for its stack fragments; `key` orders
     /// it for output (ignored in file order, where arrival order is used).
@@ -134,12 +138,12 @@ struct StackHoldingArea {
             index = Int32(slots.count)
             slots.append(slot)
         }
-        newestByThread[thread] = UInt64(UInt32(bitPattern: index)) | UInt64(slots[Int(index)].generation) << 32
+        newestByThread.set(thread, UInt64(UInt32(bitPattern: index)) | UInt64(slots[Int(index)].generation) << 32)
         push(index)
         if stashedCount > 0, let early = stash.removeValue(forKey: ThreadTicks(ticks: ticks, thread: thread)) {
             stashedCount -= early.count
             for fragment in early {
-                attach(fragment.frames, part: fragment.part, to: index)
+                attach(fragment.frames, part: fragment.part, to: index, early: true)
             }
         }
     }
@@ -147,25 +151,21 @@ struct StackHoldingArea {
     /// Counts a record that is not a heap event but moves the reorder window (a stack fragment).
     mutating func noteArrival() { arrivals &+= 1 }
 
-    /// Attaches a fragment for the event of `thread` at raw `eventTicks`. `frameAt(i)` reads its frames.
+    /// Attaches a fragment (`frames`, innermost first) for the event of `thread` at raw `eventTicks`.
     /// `fragmentTicks` is the fragment record's own timestamp (for deciding whether its event may still come).
-    mutating func attach(
-        eventTicks: Int64, thread: UInt32, part: StackWalk.Part, fragmentTicks: Int64,
-        frameCount: Int, frameAt: (Int) -> UInt64
+    mutating func attach<Frames: RandomAccessCollection<UInt64>>(
+        eventTicks: Int64, thread: UInt32, part: StackWalk.Part, fragmentTicks: Int64, frames: Frames
     ) {
         if let target = find(ticks: eventTicks, thread: thread) {
-            attach(frameCount: frameCount, frameAt: frameAt, part: part, to: target)
+            attach(frames, part: part, to: target)
             return
         }
         guard stashEarlyFragments || eventTicks >= fragmentTicks else {
             unmatchedFragments += 1
             return
         }
-        var frames: [UInt64] = []
-        frames.reserveCapacity(frameCount)
-        for i in 0..<frameCount { frames.append(frameAt(i)) }
         let key = ThreadTicks(ticks: eventTicks, thread: thread)
-        stash[key, default: []].append(Stashed(ticks: eventTicks, thread: thread, part: part, frames: frames))
+        stash[key, default: []].append(Stashed(ticks: eventTicks, thread: thread, part: part, frames: Array(frames)))
         stashOrder.append(key)
         stashedCount += 1
         while stashedCount > Self.maximumStashed, stashHead < stashOrder.count {
@@ -187,9 +187,10 @@ struct StackHoldingArea {
     /// Releases the events that may leave into `batch`, at most `limit` in total in `batch`. With `final`,
     /// the input has ended and every event may leave.
     mutating func release(into batch: inout EventBatch, limit: Int, final: Bool) {
-        while batch.count < limit, let top = order.first {
+        while batch.count < limit, orderHead < order.count {
+            let top = order[orderHead]
             let slot = slots[Int(top)]
-            let overfull = order.count > Self.maximumEvents || liveFrames > Self.maximumFrames
+            let overfull = heldCount > Self.maximumEvents || liveFrames > Self.maximumFrames
             if !final {
                 guard slot.complete || overfull else { return }
                 guard reorderWindow == 0 || overfull || arrivals &- slot.arrival >= reorderWindow else { return }
@@ -225,16 +226,17 @@ struct StackHoldingArea {
 
     /// Attaches frames to the held event at `index`. A user part completes the event, unless it came before
     /// the event (`early`, from the stash): the kernel part may then still follow.
-    private mutating func attach(frameCount: Int, frameAt: (Int) -> UInt64, part: StackWalk.Part, to index: Int32,
-                                 early: Bool = false) {
+    private mutating func attach<Frames: RandomAccessCollection<UInt64>>(
+        _ frames: Frames, part: StackWalk.Part, to index: Int32, early: Bool = false
+    ) {
         let existing = part == .kernel ? slots[Int(index)].kernel : slots[Int(index)].user
         guard !existing.isPresent else {
             unmatchedFragments += 1
             return
         }
-        let range = FrameRange(start: Int32(arena.count), count: Int32(frameCount))
-        for i in 0..<frameCount { arena.append(frameAt(i)) }
-        liveFrames += frameCount
+        let range = FrameRange(start: Int32(arena.count), count: Int32(frames.count))
+        arena.append(contentsOf: frames)
+        liveFrames += frames.count
         attachedFragments += 1
         if part == .kernel {
             slots[Int(index)].kernel = range
@@ -243,10 +245,6 @@ struct StackHoldingArea {
             slots[Int(index)].user = range
             if !early || slots[Int(index)].kernel.isPresent { slots[Int(index)].complete = true }
         }
-    }
-
-    private mutating func attach(_ frames: [UInt64], part: StackWalk.Part, to index: Int32) {
-        attach(frameCount: frames.count, frameAt: { frames[$0] }, part: part, to: index, early: true)
     }
 
     private mutating func emit(_ slot: Slot, into batch: inout EventBatch) {
@@ -274,7 +272,7 @@ struct StackHoldingArea {
         liveFrames -= Int(max(slot.kernel.count, 0) + max(slot.user.count, 0))
         slots[Int(index)].alive = false
         freeSlots.append(index)
-        if order.isEmpty {
+        if heldCount == 0 {
             arena.removeAll(keepingCapacity: true)
             liveFrames = 0
         } else if arena.count > 2 * liveFrames + (1 << 16) {
@@ -291,7 +289,7 @@ struct StackHoldingArea {
             fresh.append(contentsOf: arena[Int(range.start)..<Int(range.start) + Int(range.count)])
             return moved
         }
-        for index in order {
+        for index in order[orderHead...] {
             slots[Int(index)].kernel = move(slots[Int(index)].kernel)
             slots[Int(index)].user = move(slots[Int(index)].user)
         }
@@ -304,6 +302,7 @@ struct StackHoldingArea {
 
     private mutating func push(_ index: Int32) {
         order.append(index)
+        guard usesHeap else { return }
         var child = order.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -314,6 +313,17 @@ struct StackHoldingArea {
     }
 
     private mutating func popTop() {
+        guard usesHeap else {
+            orderHead += 1
+            if orderHead == order.count {
+                order.removeAll(keepingCapacity: true)
+                orderHead = 0
+            } else if orderHead >= 4096 && orderHead * 2 >= order.count {
+                order.removeFirst(orderHead)
+                orderHead = 0
+            }
+            return
+        }
         let last = order.removeLast()
         guard !order.isEmpty else { return }
         order[0] = last

@@ -91,3 +91,14 @@ enum StackWalk {
         return (payload.pointer(0, width: width), payload.slice(width, count * width)!)
     }
 }
+
+/// The frames of a Stack record, read from its buffer: `width`-byte addresses, zero-extended.
+struct InlineFrames: RandomAccessCollection {
+    let bytes: ByteView
+    let width: Int
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { bytes.count / width }
+
+    subscript(position: Int) -> UInt64 { bytes.pointer(position * width, width: width) }
+}
