@@ -73,13 +73,13 @@ struct StackHoldingArea {
     private var slots: [Slot] = []
     private var freeSlots: [Int32] = []
     /// Live slot indices in output order: a min-heap by `key` when a reorder window is used, else a FIFO
-    /// ring (`order[orderHead...]`), because events then arrive in output order.
-    private var order: [Int32] = []
-    private var orderHead = 0
+    /// ring, because events then arrive in output order.
+    private var heap: [Int32] = []
+    private var ring = SlotRing()
     private let usesHeap: Bool
     /// Newest held event per thread: slot index in the low 32 bits, generation in the high 32 bits.
     private var newestByThread = ThreadMap()
-    private var arena: [UInt64] = []
+    private var arena = FrameArena()
     private var liveFrames = 0
     private var stash: [ThreadTicks: [Stashed]] = [:]
     private var stashOrder: [ThreadTicks] = []
@@ -112,7 +112,7 @@ struct StackHoldingArea {
     }
 
     var isEmpty: Bool { heldCount == 0 }
-    var heldCount: Int { order.count - orderHead }
+    var heldCount: Int { usesHeap ? heap.count : ring.count }
 
     /// Takes `event` (raw timestamp `ticks`, thread `thread`) to wait for its stack fragments; `key` orders
     /// it for output (ignored in file order, where arrival order is used).
@@ -153,7 +153,7 @@ struct StackHoldingArea {
 
     /// Attaches a fragment (`frames`, innermost first) for the event of `thread` at raw `eventTicks`.
     /// `fragmentTicks` is the fragment record's own timestamp (for deciding whether its event may still come).
-    mutating func attach<Frames: RandomAccessCollection<UInt64>>(
+    mutating func attach<Frames: FrameSource>(
         eventTicks: Int64, thread: UInt32, part: StackWalk.Part, fragmentTicks: Int64, frames: Frames
     ) {
         if let target = find(ticks: eventTicks, thread: thread) {
@@ -187,17 +187,17 @@ struct StackHoldingArea {
     /// Releases the events that may leave into `batch`, at most `limit` in total in `batch`. With `final`,
     /// the input has ended and every event may leave.
     mutating func release(into batch: inout EventBatch, limit: Int, final: Bool) {
-        while batch.count < limit, orderHead < order.count {
-            let top = order[orderHead]
-            let slot = slots[Int(top)]
-            let overfull = heldCount > Self.maximumEvents || liveFrames > Self.maximumFrames
+        while batch.count < limit, heldCount > 0 {
+            let top = usesHeap ? heap[0] : ring.first
+            let complete = slots[Int(top)].complete
             if !final {
-                guard slot.complete || overfull else { return }
-                guard reorderWindow == 0 || overfull || arrivals &- slot.arrival >= reorderWindow else { return }
-                if !slot.complete { forcedReleases += 1 }
+                let overfull = heldCount > Self.maximumEvents || liveFrames > Self.maximumFrames
+                guard complete || overfull else { return }
+                guard reorderWindow == 0 || overfull || arrivals &- slots[Int(top)].arrival >= reorderWindow else { return }
+                if !complete { forcedReleases += 1 }
             }
             popTop()
-            emit(slot, into: &batch)
+            emit(top, into: &batch)
             free(top)
         }
     }
@@ -215,10 +215,9 @@ struct StackHoldingArea {
         var generation = UInt32(truncatingIfNeeded: packed >> 32)
         var steps = 0
         while steps < 16, isLive(index, generation) {
-            let slot = slots[Int(index)]
-            if slot.ticks == ticks { return index }
-            index = slot.previousOfThread
-            generation = slot.previousGeneration
+            if slots[Int(index)].ticks == ticks { return index }
+            generation = slots[Int(index)].previousGeneration
+            index = slots[Int(index)].previousOfThread
             steps += 1
         }
         return nil
@@ -226,7 +225,7 @@ struct StackHoldingArea {
 
     /// Attaches frames to the held event at `index`. A user part completes the event, unless it came before
     /// the event (`early`, from the stash): the kernel part may then still follow.
-    private mutating func attach<Frames: RandomAccessCollection<UInt64>>(
+    private mutating func attach<Frames: FrameSource>(
         _ frames: Frames, part: StackWalk.Part, to index: Int32, early: Bool = false
     ) {
         let existing = part == .kernel ? slots[Int(index)].kernel : slots[Int(index)].user
@@ -234,8 +233,7 @@ struct StackHoldingArea {
             unmatchedFragments += 1
             return
         }
-        let range = FrameRange(start: Int32(arena.count), count: Int32(frames.count))
-        arena.append(contentsOf: frames)
+        let range = FrameRange(start: Int32(arena.append(frames)), count: Int32(frames.count))
         liveFrames += frames.count
         attachedFragments += 1
         if part == .kernel {
@@ -247,33 +245,36 @@ struct StackHoldingArea {
         }
     }
 
-    private mutating func emit(_ slot: Slot, into batch: inout EventBatch) {
-        var event = slot.event
-        if slot.kernel.isPresent || slot.user.isPresent {
+    private mutating func emit(_ index: Int32, into batch: inout EventBatch) {
+        var event = slots[Int(index)].event
+        let kernel = slots[Int(index)].kernel
+        let user = slots[Int(index)].user
+        if kernel.isPresent || user.isPresent {
             let start = batch.frames.count
             // Kernel frames are the innermost, so they come first.
-            if slot.kernel.isPresent {
-                batch.frames.append(contentsOf: arena[Int(slot.kernel.start)..<Int(slot.kernel.start) + Int(slot.kernel.count)])
-            }
-            if slot.user.isPresent {
-                batch.frames.append(contentsOf: arena[Int(slot.user.start)..<Int(slot.user.start) + Int(slot.user.count)])
-            }
+            if kernel.isPresent { arena.copy(kernel, to: &batch.frames) }
+            if user.isPresent { arena.copy(user, to: &batch.frames) }
             event.context.stack = StackRef(offset: UInt32(start), count: UInt32(batch.frames.count - start))
         } else {
             event.context.stack = .none
         }
-        if timeOrdered, let last = lastReleased, slot.key < last { lateEvents += 1 }
-        if timeOrdered, lastReleased.map({ $0 < slot.key }) ?? true { lastReleased = slot.key }
+        if timeOrdered {
+            let key = slots[Int(index)].key
+            if let last = lastReleased, key < last {
+                lateEvents += 1
+            } else {
+                lastReleased = key
+            }
+        }
         batch.events.append(event)
     }
 
     private mutating func free(_ index: Int32) {
-        let slot = slots[Int(index)]
-        liveFrames -= Int(max(slot.kernel.count, 0) + max(slot.user.count, 0))
+        liveFrames -= Int(max(slots[Int(index)].kernel.count, 0) + max(slots[Int(index)].user.count, 0))
         slots[Int(index)].alive = false
         freeSlots.append(index)
         if heldCount == 0 {
-            arena.removeAll(keepingCapacity: true)
+            arena.reset()
             liveFrames = 0
         } else if arena.count > 2 * liveFrames + (1 << 16) {
             compactArena()
@@ -281,61 +282,148 @@ struct StackHoldingArea {
     }
 
     private mutating func compactArena() {
-        var fresh: [UInt64] = []
-        fresh.reserveCapacity(liveFrames)
+        var fresh = FrameArena()
         func move(_ range: FrameRange) -> FrameRange {
             guard range.isPresent else { return range }
-            let moved = FrameRange(start: Int32(fresh.count), count: range.count)
-            fresh.append(contentsOf: arena[Int(range.start)..<Int(range.start) + Int(range.count)])
-            return moved
+            var frames: [UInt64] = []
+            arena.copy(range, to: &frames)
+            return FrameRange(start: Int32(fresh.append(frames)), count: range.count)
         }
-        for index in order[orderHead...] {
+        let live = usesHeap ? heap : ring.elements
+        for index in live {
             slots[Int(index)].kernel = move(slots[Int(index)].kernel)
             slots[Int(index)].user = move(slots[Int(index)].user)
         }
         arena = fresh
     }
 
-    // Binary min-heap over `order` by slot key.
+    // Output order: a FIFO ring, or a binary min-heap by slot key.
 
     private func less(_ a: Int32, _ b: Int32) -> Bool { slots[Int(a)].key < slots[Int(b)].key }
 
     private mutating func push(_ index: Int32) {
-        order.append(index)
-        guard usesHeap else { return }
-        var child = order.count - 1
+        guard usesHeap else {
+            ring.append(index)
+            return
+        }
+        heap.append(index)
+        var child = heap.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
-            guard less(order[child], order[parent]) else { break }
-            order.swapAt(child, parent)
+            guard less(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
             child = parent
         }
     }
 
     private mutating func popTop() {
         guard usesHeap else {
-            orderHead += 1
-            if orderHead == order.count {
-                order.removeAll(keepingCapacity: true)
-                orderHead = 0
-            } else if orderHead >= 4096 && orderHead * 2 >= order.count {
-                order.removeFirst(orderHead)
-                orderHead = 0
-            }
+            ring.removeFirst()
             return
         }
-        let last = order.removeLast()
-        guard !order.isEmpty else { return }
-        order[0] = last
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
         var parent = 0
         while true {
             let left = 2 * parent + 1
-            guard left < order.count else { break }
+            guard left < heap.count else { break }
             let right = left + 1
-            let smaller = right < order.count && less(order[right], order[left]) ? right : left
-            guard less(order[smaller], order[parent]) else { break }
-            order.swapAt(smaller, parent)
+            let smaller = right < heap.count && less(heap[right], heap[left]) ? right : left
+            guard less(heap[smaller], heap[parent]) else { break }
+            heap.swapAt(smaller, parent)
             parent = smaller
         }
+    }
+}
+
+/// A FIFO of slot indices in a power-of-two ring that grows when full; never shrinks or shifts.
+struct SlotRing {
+    private var storage = [Int32](repeating: 0, count: 64)
+    private var head = 0
+    private(set) var count = 0
+
+    var first: Int32 { storage[head] }
+
+    mutating func append(_ value: Int32) {
+        if count == storage.count {
+            var bigger = [Int32](repeating: 0, count: storage.count * 2)
+            for i in 0..<count { bigger[i] = storage[(head + i) & (storage.count - 1)] }
+            storage = bigger
+            head = 0
+        }
+        storage[(head + count) & (storage.count - 1)] = value
+        count += 1
+    }
+
+    mutating func removeFirst() {
+        head = (head + 1) & (storage.count - 1)
+        count -= 1
+    }
+
+    /// The elements, first to last.
+    var elements: [Int32] { (0..<count).map { storage[(head + $0) & (storage.count - 1)] } }
+}
+
+/// The frames of held events, appended in arrival order; reset when the area empties, compacted when most
+/// of it is dead. Keeps its storage, so steady-state use does not allocate.
+struct FrameArena {
+    private var storage: [UInt64] = []
+    private(set) var count = 0
+
+    /// Appends `frames`; returns where they start.
+    mutating func append<Frames: FrameSource>(_ frames: Frames) -> Int {
+        let start = count
+        let n = frames.count
+        if storage.count < count + n {
+            storage.append(contentsOf: repeatElement(0, count: max(count + n - storage.count, storage.count)))
+        }
+        storage.withUnsafeMutableBufferPointer { buffer in
+            // Safe: the storage was just grown to hold `n` more elements from `start`.
+            frames.copyFrames(to: buffer.baseAddress! + start)
+        }
+        count += n
+        return start
+    }
+
+    /// Appends the frames of `range` to `target`.
+    func copy(_ range: StackHoldingArea.FrameRange, to target: inout [UInt64]) {
+        target.append(contentsOf: storage[Int(range.start)..<Int(range.start) + Int(range.count)])
+    }
+
+    mutating func reset() { count = 0 }
+}
+
+/// Frames that can be copied into the holding area: a stack-key definition's array, or a Stack record's
+/// bytes.
+protocol FrameSource: RandomAccessCollection<UInt64> {
+    /// Writes the `count` frames to `target`, which has room for them.
+    func copyFrames(to target: UnsafeMutablePointer<UInt64>)
+}
+
+extension FrameSource {
+    func copyFrames(to target: UnsafeMutablePointer<UInt64>) {
+        var i = 0
+        for frame in self {
+            target[i] = frame
+            i += 1
+        }
+    }
+}
+
+extension Array: FrameSource where Element == UInt64 {}
+
+extension InlineFrames: FrameSource {
+    /// 8-byte little-endian frames are copied as bytes at once; 4-byte ones are widened one by one.
+    func copyFrames(to target: UnsafeMutablePointer<UInt64>) {
+        #if _endian(little)
+        if width == 8, let source = bytes.base {
+            // Safe: `count * 8` bytes are inside `bytes` (count = bytes.count / 8), and the caller made room
+            // for `count` frames.
+            UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * 8)
+            return
+        }
+        #endif
+        for i in 0..<count { target[i] = self[i] }
     }
 }
