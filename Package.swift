@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "ETLSynth"),
         .testTarget(
             name: "HeapConvTests",
-            dependencies: ["HeapConv", "ETLSynth"],
+            dependencies: ["HeapConv", "heapconv", "ETLSynth"],
             resources: [.copy("Fixtures")]
         ),
     ]

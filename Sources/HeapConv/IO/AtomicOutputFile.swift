@@ -90,6 +90,11 @@ enum SignalCleanup {
         pending = strdup(path)
         guard !installed else { return }
         installed = true
+        // A parent may have blocked these signals; a conversion must still be stoppable and clean up.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig) { received in
                 if let path = SignalCleanup.pending { unlink(path) }

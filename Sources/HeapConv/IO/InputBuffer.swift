@@ -10,14 +10,16 @@ import Darwin
 /// The window grows for long records up to ``maximumRecordSize``; beyond that the reader reports the record
 /// as too long instead of using unbounded memory.
 public final class InputBuffer {
-    private var storage: UnsafeMutableRawBufferPointer
-    private var start = 0
-    private var end = 0
+    // Unchecked: one reader on one thread owns the buffer, and no method holds an access to these across a
+    // call that could touch them again; dynamic exclusivity checks would run for every line.
+    @exclusivity(unchecked) private var storage: UnsafeMutableRawBufferPointer
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
     private let source: any ByteSource
     /// Whether the source has reported its end.
     public private(set) var atEnd = false
     /// Bytes consumed before the current window start (the offset of ``available``'s first byte).
-    public private(set) var consumedBytes: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var consumedBytes: UInt64 = 0
     /// The longest record a reader may need to see whole.
     public let maximumRecordSize: Int
 

@@ -58,8 +58,10 @@ public indirect enum InfoValue: Equatable, Sendable {
                 case .array(let items) where items.contains(where: { if case .object = $0 { true } else { false } }):
                     out += pad + key + ":\n"
                     for item in items {
-                        out += pad + "  -\n"
-                        item.render(into: &out, indent: indent + 4)
+                        var inner = ""
+                        item.render(into: &inner, indent: indent + 4)
+                        // The first line of each item sits on its "- " line.
+                        out += pad + "  - " + inner.dropFirst(indent + 4)
                     }
                 default:
                     out += pad + key + ": " + value.scalarText + "\n"

@@ -9,10 +9,10 @@ import Darwin
 ///
 /// Meant for whole batches or buffers, never single events: one lock round trip per thousands of events.
 final class BoundedHandoff<Element>: @unchecked Sendable {
-    // Safety: every access to `items` and `closed` happens with `mutex` held.
-    private var items: [Element] = []
+    // Safety: every access to `slots`, `head`, `count` and `closed` happens with `mutex` held.
+    private var slots: [Element?]
     private var head = 0
-    private let capacity: Int
+    private var count = 0
     private var closed = false
     private var mutex = pthread_mutex_t()
     private var notEmpty = pthread_cond_t()
@@ -20,7 +20,7 @@ final class BoundedHandoff<Element>: @unchecked Sendable {
 
     init(capacity: Int) {
         precondition(capacity > 0)
-        self.capacity = capacity
+        slots = Array(repeating: nil, count: capacity)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&notEmpty, nil)
         pthread_cond_init(&notFull, nil)
@@ -32,20 +32,15 @@ final class BoundedHandoff<Element>: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    private var count: Int { items.count - head }
-
     /// Appends `element`, waiting while the queue is full. Returns `false` (dropping it) once the queue is closed.
     @discardableResult
     func put(_ element: Element) -> Bool {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        while count >= capacity && !closed { pthread_cond_wait(&notFull, &mutex) }
+        while count == slots.count && !closed { pthread_cond_wait(&notFull, &mutex) }
         if closed { return false }
-        if head > 0 && head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        items.append(element)
+        slots[(head + count) % slots.count] = element
+        count += 1
         pthread_cond_signal(&notEmpty)
         return true
     }
@@ -55,28 +50,22 @@ final class BoundedHandoff<Element>: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         while count == 0 && !closed { pthread_cond_wait(&notEmpty, &mutex) }
-        guard count > 0 else { return nil }
-        let element = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        pthread_cond_signal(&notFull)
-        return element
+        return removeFirst()
     }
 
     /// Removes the oldest element if there is one, without waiting.
     func poll() -> Element? {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
+        return removeFirst()
+    }
+
+    /// Takes the oldest element out of its slot (so the queue keeps no reference to it); lock held.
+    private func removeFirst() -> Element? {
         guard count > 0 else { return nil }
-        let element = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
+        let element = slots[head].take()
+        head = (head + 1) % slots.count
+        count -= 1
         pthread_cond_signal(&notFull)
         return element
     }

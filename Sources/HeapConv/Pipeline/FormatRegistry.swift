@@ -99,7 +99,8 @@ public enum FormatRegistry {
                 return (format, gzip)
             }
         }
+        let candidates = all.filter { role == "input" ? $0.makeReader != nil : $0.makeWriter != nil }
         throw ConversionError(.usage, file: path, "cannot infer the \(role) format from the file name; pass --\(role == "input" ? "from" : "to") with one of: "
-                              + all.map(\.name).joined(separator: ", "))
+                              + (candidates.isEmpty ? all : candidates).map(\.name).joined(separator: ", "))
     }
 }

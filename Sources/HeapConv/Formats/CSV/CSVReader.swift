@@ -167,6 +167,7 @@ public struct CSVReader: EventReader {
             // At the start of a cell.
             let column = i - lineStart + 1
             if i < count && bytes[i] == UInt8(ascii: "\"") {
+                let quoteStart = i
                 i += 1
                 let start = scratch.count
                 var contentStart = i
@@ -189,7 +190,7 @@ public struct CSVReader: EventReader {
                     if b == 0x0A { newlines += 1; lineStart = i + 1 }
                     i += 1
                 }
-                if !closed { return atEnd ? .error(offset: i, message: "unterminated quoted field") : .needMore }
+                if !closed { return atEnd ? .error(offset: quoteStart, message: "unterminated quoted field") : .needMore }
                 cells.append(CSVCell(start: start, length: scratch.count - start, inScratch: true, column: column))
                 if i < count && bytes[i] == UInt8(ascii: ",") { i += 1; continue }
                 if i < count && bytes[i] == 0x0D && i + 1 < count && bytes[i + 1] == 0x0A { return .complete(length: i + 2, newlines: newlines + 1) }

@@ -2,6 +2,6 @@
 public enum ETLFormat {
     public static let entry = FormatEntry(
         name: "etl", extensions: ["etl"], allowsGzip: false,
-        summary: "Windows Event Trace Log with Heap trace provider events (read only)",
+        summary: "Windows Event Trace Log (read)",
         makeReader: { context throws(ConversionError) in try ETLReader(context) }, makeWriter: nil)
 }

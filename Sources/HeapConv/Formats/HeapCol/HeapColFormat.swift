@@ -2,6 +2,6 @@
 public enum HeapColFormat {
     public static let entry = FormatEntry(
         name: "heapcol", extensions: ["heapcol"], allowsGzip: false, writesGzip: true,
-        summary: "heapconv's compact columnar binary, one gzip stream (Schemas/heapcol.md)",
+        summary: "compact columnar binary (read, write)",
         makeReader: nil, makeWriter: nil)
 }

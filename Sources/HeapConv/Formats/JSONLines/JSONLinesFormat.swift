@@ -2,7 +2,7 @@
 public enum JSONLinesFormat {
     public static let entry = FormatEntry(
         name: "jsonl", extensions: ["jsonl", "ndjson"], allowsGzip: true,
-        summary: "JSON Lines, one event object per line (Schemas/heap-event.schema.json)",
+        summary: "JSON Lines, one event per line (read, write)",
         makeReader: { context throws(ConversionError) in JSONLinesReader(source: try context.openSequential()) },
         makeWriter: { context in JSONLinesWriter(output: context.output) })
 }

@@ -1,51 +1,95 @@
-/// A cursor over the bytes of one JSON line, with just what event objects need: strings without
-/// allocation, integer tokens, literals. Strings containing escapes are rejected: no key or value heapconv
-/// reads needs one.
+/// A cursor over the bytes of one JSON line with just what event objects need: strings without
+/// allocation, integers and hex strings parsed while scanning, literals. Strings containing escapes are
+/// rejected: no key or value heapconv reads needs one.
+///
+/// Reads go through ``byte``, which returns 0 past the end (0 is never valid JSON outside strings), so the
+/// scanning loops need one comparison per byte.
 struct JSONScanner {
-    private let line: UnsafeRawBufferPointer
-    private var position = 0
+    private let base: UnsafePointer<UInt8>
+    private let end: Int
+    private(set) var position = 0
 
     init(line: UnsafeRawBufferPointer) {
-        self.line = line
+        // An empty buffer may have no base address; point at a static zero byte instead.
+        base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyLine
+        end = line.count
     }
+
+    nonisolated(unsafe) private static let emptyLine: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
 
     /// 1-based column of the cursor.
     var column: Int { position + 1 }
 
-    var atEnd: Bool { position >= line.count }
+    var atEnd: Bool { position >= end }
 
-    /// The unread rest of the line, for error messages.
-    var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: line[min(position, line.count)...]) }
+    /// The byte at the cursor, or 0 at the end of the line.
+    @inline(__always)
+    var byte: UInt8 {
+        // Safe: `position < end` and the line holds `end` bytes from `base`.
+        position < end ? base[position] : 0
+    }
 
     @inline(__always)
-    func peek() -> UInt8? { position < line.count ? line[position] : nil }
+    func peek() -> UInt8? { position < end ? base[position] : nil }
 
     @inline(__always)
     mutating func advance() { position += 1 }
 
+    /// The bytes from `start` to the cursor.
+    @inline(__always)
+    func bytes(from start: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + start, count: min(position, end) - start)
+    }
+
+    /// The next token of the unread line (a string with its quotes, or text up to a separator), for error
+    /// messages.
+    var rest: UnsafeRawBufferPointer { token(at: position) }
+
+    /// The token starting at `start`, for error messages.
+    func token(at start: Int) -> UnsafeRawBufferPointer {
+        let from = min(start, end)
+        var stop = from
+        if stop < end && base[stop] == UInt8(ascii: "\"") {
+            stop += 1
+            while stop < end && base[stop] != UInt8(ascii: "\"") { stop += 1 }
+            stop = min(stop + 1, end)
+        } else {
+            while stop < end, !",}] \t".utf8.contains(base[stop]) { stop += 1 }
+        }
+        return UnsafeRawBufferPointer(start: base + from, count: stop - from)
+    }
+
     @inline(__always)
     mutating func skipWhitespace() {
-        while position < line.count {
-            let b = line[position]
+        while position < end {
+            let b = base[position]
             guard b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A else { return }
             position += 1
         }
     }
 
-    mutating func expect(_ byte: UInt8, _ message: @autoclosure () -> String) throws(JSONLineError) {
-        guard peek() == byte else {
-            throw JSONLineError(column: column, message: message() + (atEnd ? ", found the end of the line" : ", found " + TextScalar.quoted(UnsafeRawBufferPointer(rebasing: rest.prefix(12)))))
-        }
+    @inline(__always)
+    mutating func expect(_ expected: UInt8, _ message: @autoclosure () -> String) throws(JSONLineError) {
+        guard byte == expected else { throw unexpected(message()) }
         position += 1
+    }
+
+    @inline(never)
+    private func unexpected(_ message: String) -> JSONLineError {
+        JSONLineError(column: column, message: message + (atEnd ? ", found the end of the line" : ", found " + TextScalar.quoted(UnsafeRawBufferPointer(rebasing: rest.prefix(12)))))
     }
 
     /// Consumes `word` (`null`, ...) if it is next, followed by a non-letter.
     mutating func literal(_ word: StaticString) -> Bool {
         let n = word.utf8CodeUnitCount
-        guard position + n <= line.count else { return false }
-        for i in 0..<n where line[position + i] != word.utf8Start[i] { return false }
-        if position + n < line.count {
-            let next = line[position + n] | 0x20
+        guard position + n <= end else { return false }
+        for i in 0..<n where base[position + i] != word.utf8Start[i] { return false }
+        if position + n < end {
+            let next = base[position + n] | 0x20
             if next >= 0x61 && next <= 0x7A { return false }
         }
         position += n
@@ -55,16 +99,23 @@ struct JSONScanner {
     /// The bytes of a JSON string (between the quotes); the cursor moves past the closing quote.
     @inline(__always)
     mutating func string() throws(JSONLineError) -> UnsafeRawBufferPointer {
-        let start = position
-        guard peek() == UInt8(ascii: "\"") else {
+        guard byte == UInt8(ascii: "\"") else {
             throw JSONLineError(column: column, message: "expected a string, found " + (atEnd ? "the end of the line" : TextScalar.quoted(UnsafeRawBufferPointer(rebasing: rest.prefix(12)))))
         }
+        let start = position
         position += 1
         let contentStart = position
-        while position < line.count {
-            let b = line[position]
+        // Eight bytes at a time while they fit: stop at the word holding a quote, a backslash or a control byte.
+        while position + 8 <= end {
+            // Safe: position + 8 <= end, so the 8 bytes loaded are inside the line.
+            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+            if Self.hasSpecialByte(word) { break }
+            position += 8
+        }
+        while position < end {
+            let b = base[position]
             if b == UInt8(ascii: "\"") {
-                let content = UnsafeRawBufferPointer(rebasing: line[contentStart..<position])
+                let content = UnsafeRawBufferPointer(start: base + contentStart, count: position - contentStart)
                 position += 1
                 return content
             }
@@ -79,20 +130,75 @@ struct JSONScanner {
         throw JSONLineError(column: start + 1, message: "unterminated string")
     }
 
-    /// The bytes of a number token (`-`, digits, and any `.eE+` that follow so the caller can reject them
-    /// whole); empty if no number starts here.
+    /// Whether any byte of `word` is `"`, `\` or below 0x20 (classic SWAR zero-byte tests).
     @inline(__always)
-    mutating func number() -> UnsafeRawBufferPointer {
+    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let quote = hasZero(word ^ (ones &* 0x22))
+        let backslash = hasZero(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return (quote | backslash | control) != 0
+    }
+
+    /// Parses an unsigned decimal integer at the cursor. Returns `nil` (cursor unspecified) when no digit is
+    /// there, the number has a fraction or exponent, or it exceeds `maximum`.
+    @inline(__always)
+    mutating func unsigned(maximum: UInt64 = .max) -> UInt64? {
         let start = position
-        while position < line.count {
-            let b = line[position]
-            if (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
-                || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
-                position += 1
+        var value: UInt64 = 0
+        while position < end {
+            let digit = base[position] &- 0x30
+            if digit >= 10 { break }
+            if position - start < 19 {
+                value = value &* 10 &+ UInt64(digit)
             } else {
-                break
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(digit))
+                if o1 || o2 { return nil }
+                value = a
             }
+            position += 1
         }
-        return UnsafeRawBufferPointer(rebasing: line[start..<position])
+        guard position > start, value <= maximum else { return nil }
+        let next = byte
+        if next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") { return nil }
+        return value
+    }
+
+    /// Parses an optionally negative decimal integer that fits in `Int64`.
+    @inline(__always)
+    mutating func signed() -> Int64? {
+        if byte == UInt8(ascii: "-") {
+            position += 1
+            guard let magnitude = unsigned(maximum: UInt64(Int64.max) + 1) else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        }
+        guard let value = unsigned(maximum: UInt64(Int64.max)) else { return nil }
+        return Int64(value)
+    }
+
+    /// Parses a string `"0x..."` of 1 to 16 hex digits (either case) at the cursor.
+    @inline(__always)
+    mutating func hexString() -> UInt64? {
+        guard position + 4 <= end, base[position] == UInt8(ascii: "\""), base[position + 1] == UInt8(ascii: "0"),
+              base[position + 2] | 0x20 == UInt8(ascii: "x") else { return nil }
+        position += 3
+        let start = position
+        var value: UInt64 = 0
+        while position < end {
+            let b = base[position]
+            let digit: UInt8
+            if b &- 0x30 < 10 { digit = b &- 0x30 }
+            else if (b | 0x20) &- 0x61 < 6 { digit = (b | 0x20) &- 0x61 &+ 10 }
+            else { break }
+            value = value << 4 | UInt64(digit)
+            position += 1
+        }
+        let digits = position - start
+        guard digits >= 1, digits <= 16, byte == UInt8(ascii: "\"") else { return nil }
+        position += 1
+        return value
     }
 }

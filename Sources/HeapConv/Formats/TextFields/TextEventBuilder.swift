@@ -3,7 +3,7 @@
 ///
 /// One builder is reused for every record: ``reset()`` clears it without allocating.
 struct TextEventBuilder {
-    private var values = [UInt64](repeating: 0, count: EventField.allCases.count)
+    private let values = FieldValues()
     private(set) var present: UInt32 = 0
     var kind: EventKind = .alloc
     var source: HeapSource = .mainPath
@@ -20,7 +20,7 @@ struct TextEventBuilder {
 
     @inline(__always)
     mutating func set(_ field: EventField, _ value: UInt64) {
-        values[field.rawValue] = value
+        values[field] = value
         present |= field.bit
     }
 
@@ -43,13 +43,13 @@ struct TextEventBuilder {
     }
 
     @inline(__always)
-    private func value(_ field: EventField) -> UInt64 { values[field.rawValue] }
+    private func value(_ field: EventField) -> UInt64 { values[field] }
 
     @inline(__always)
-    private func ifPresent(_ field: EventField) -> UInt64? { has(field) ? values[field.rawValue] : nil }
+    private func ifPresent(_ field: EventField) -> UInt64? { has(field) ? values[field] : nil }
 
     @inline(__always)
-    private func u32(_ field: EventField) -> UInt32 { UInt32(truncatingIfNeeded: values[field.rawValue]) }
+    private func u32(_ field: EventField) -> UInt32 { UInt32(truncatingIfNeeded: values[field]) }
 
     /// The event, or a message naming the first missing or inapplicable field.
     func build() -> Result<HeapEvent, FieldProblem> {
@@ -106,6 +106,27 @@ struct TextEventBuilder {
     }
 }
 
+/// One slot per ``EventField``, allocated once per reader: setting a field is a single store, without the
+/// uniqueness and bounds checks an array would repeat for every value.
+final class FieldValues {
+    private let slots: UnsafeMutablePointer<UInt64>
+    private static let count = EventField.allCases.count
+
+    init() {
+        slots = .allocate(capacity: Self.count)
+        slots.initialize(repeating: 0, count: Self.count)
+    }
+
+    deinit { slots.deallocate() }
+
+    @inline(__always)
+    subscript(field: EventField) -> UInt64 {
+        // Safe: every EventField raw value is below `count`, the number of cases.
+        get { slots[field.rawValue] }
+        set { slots[field.rawValue] = newValue }
+    }
+}
+
 /// Why a text record does not make an event.
 enum FieldProblem: Error {
     case missing(EventField)
@@ -124,10 +145,17 @@ enum TextScalar {
     /// Parses unsigned decimal digits; `nil` if empty, not all digits, or above `maximum`.
     @inline(__always)
     static func decimal(_ bytes: UnsafeRawBufferPointer, maximum: UInt64 = .max) -> UInt64? {
-        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        let n = bytes.count
+        guard n > 0, n <= 20 else { return nil }
         var value: UInt64 = 0
-        for byte in bytes {
-            let digit = byte &- 0x30
+        // Up to 19 digits cannot overflow a UInt64; only the 20th needs checking.
+        for i in 0..<min(n, 19) {
+            let digit = bytes[i] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ UInt64(digit)
+        }
+        if n == 20 {
+            let digit = bytes[19] &- 0x30
             guard digit < 10 else { return nil }
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
             let (a, o2) = m.addingReportingOverflow(UInt64(digit))
@@ -189,6 +217,10 @@ enum TextScalar {
 
     /// Printable text of `bytes` for an error message, shortened to 40 characters.
     static func quoted(_ bytes: UnsafeRawBufferPointer) -> String {
+        // A JSON string token already has its quotes.
+        if bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") {
+            return quoted(UnsafeRawBufferPointer(rebasing: bytes.dropFirst().dropLast()))
+        }
         let prefix = bytes.prefix(40)
         var text = String(decoding: UnsafeRawBufferPointer(rebasing: prefix), as: UTF8.self)
         text = String(text.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) })

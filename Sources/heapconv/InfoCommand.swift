@@ -1,0 +1,42 @@
+import ArgumentParser
+import HeapConv
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe a trace: events per kind, processes, heaps, time span, bytes, peaks, blocks never freed.",
+        discussion: "For .etl input it also prints the file's facts: OS, pointer size, clock, buffers, records per header kind and provider, lost events."
+    )
+
+    @Argument(help: "Input file ('-' for standard input).")
+    var input: String
+
+    @Option(help: "Input format, overriding the extension.")
+    var from: String?
+
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    @OptionGroup var filters: FilterOptions
+
+    @Flag(help: "On damaged .etl input, summarize the intact buffers, report what was skipped, exit 3.")
+    var keepGoing = false
+
+    func run() throws {
+        var options = ConversionOptions(inputPath: input, outputPath: "-")
+        options.inputFormat = from
+        options.filter = try filters.filter()
+        options.keepGoing = keepGoing
+        do {
+            let (info, skipped) = try Inspection.run(options)
+            var text = json ? info.json + "\n" : info.text()
+            try StandardOutput.write(&text)
+            if !skipped.isEmpty {
+                Diagnostics.skipped(skipped)
+                throw ExitCode(3)
+            }
+        } catch let error as ConversionError {
+            throw ExitCode(report(error))
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import HeapConv
+
+/// The built binary, run as users run it: statuses, messages, files left behind.
+@Suite struct ConvertCommandTests {
+    static let jsonl = TextGoldenTests.jsonl
+
+    func files(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    }
+
+    @Test func convertsByExtensionAndRoundTripsThroughGzip() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["in.jsonl", "mid.csv.gz"], in: dir).status == 0)
+        let r = try CLI.run(["convert", "mid.csv.gz", "out.jsonl"], in: dir)
+        #expect(r.status == 0 && r.stderr.isEmpty)
+        #expect(try String(contentsOf: dir.appendingPathComponent("out.jsonl"), encoding: .utf8) == Self.jsonl)
+        let gunzip = try CLI.run(URL(fileURLWithPath: "/bin/gzip"), ["-t", "mid.csv.gz"], in: dir)
+        #expect(gunzip.status == 0)
+        #expect(try files(in: dir) == ["in.jsonl", "mid.csv.gz", "out.jsonl"])
+    }
+
+    @Test func standardInputAndOutputNeedFormatsAndCarryData() throws {
+        let r = try CLI.run(["-", "-", "--from", "jsonl", "--to", "jsonl"], stdin: Data(Self.jsonl.utf8))
+        #expect(r.status == 0)
+        #expect(r.stdout == Self.jsonl)
+        let noFormat = try CLI.run(["-", "out.csv"], stdin: Data())
+        #expect(noFormat.status == 64)
+        #expect(noFormat.stderr.contains("cannot infer the input format of standard input; pass --from FORMAT"))
+    }
+
+    @Test func malformedInputLeavesNoOutputAndExits65() throws {
+        let dir = try CLI.temporaryDirectory()
+        let lines = Self.jsonl + #"{"event":"alloc","ts":1,"pid":2,"tid":3,"heap":"0x4","address":"0x5","size":"x","source":3}"# + "\n"
+        try lines.write(to: dir.appendingPathComponent("bad.jsonl"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["bad.jsonl", "out.csv"], in: dir)
+        #expect(r.status == 65)
+        #expect(r.stderr == "heapconv: error: bad.jsonl:10:77: expected an unsigned 64-bit integer for \"size\", found \"\\\"x\\\"\"\n"
+                || r.stderr.hasPrefix("heapconv: error: bad.jsonl:10:77: expected an unsigned 64-bit integer for \"size\""))
+        #expect(try files(in: dir) == ["bad.jsonl"])
+    }
+
+    @Test func aFailedConversionKeepsAnExistingTarget() throws {
+        let dir = try CLI.temporaryDirectory()
+        try "old contents".write(to: dir.appendingPathComponent("out.csv"), atomically: true, encoding: .utf8)
+        try "{\"event\":\"nope\"}\n".write(to: dir.appendingPathComponent("bad.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["bad.jsonl", "out.csv"], in: dir).status == 65)
+        #expect(try String(contentsOf: dir.appendingPathComponent("out.csv"), encoding: .utf8) == "old contents")
+        #expect(try files(in: dir) == ["bad.jsonl", "out.csv"])
+    }
+
+    @Test func truncatedGzipInputIsAnErrorWithAnOffset() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["in.jsonl", "full.jsonl.gz"], in: dir).status == 0)
+        let full = try Data(contentsOf: dir.appendingPathComponent("full.jsonl.gz"))
+        try full.prefix(full.count - 10).write(to: dir.appendingPathComponent("cut.jsonl.gz"))
+        let r = try CLI.run(["cut.jsonl.gz", "out.csv"], in: dir)
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("cut.jsonl.gz: offset 0x"))
+        #expect(r.stderr.contains("gzip stream ends early"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.csv").path))
+    }
+
+    @Test func exitStatusesForUsageOpenAndCreateProblems() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        let missing = try CLI.run(["nope.jsonl", "out.csv"], in: dir)
+        #expect(missing.status == 66)
+        #expect(missing.stderr == "heapconv: error: nope.jsonl: cannot open: No such file or directory\n")
+        let noDir = try CLI.run(["in.jsonl", "no/such/dir/out.csv"], in: dir)
+        #expect(noDir.status == 73)
+        #expect(noDir.stderr == "heapconv: error: no/such/dir/out.csv: cannot create: No such file or directory\n")
+        let unknown = try CLI.run(["in.jsonl", "out.txt"], in: dir)
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("out.txt: cannot infer the output format from the file name; pass --to with one of:"))
+        let badOption = try CLI.run(["in.jsonl", "out.csv", "--level", "12"], in: dir)
+        #expect(badOption.status == 64)
+        let same = try CLI.run(["in.jsonl", "in.jsonl"], in: dir)
+        #expect(same.status == 64)
+        #expect(try files(in: dir) == ["in.jsonl"])
+    }
+
+    @Test func filtersSelectProcessesHeapsKindsAndTimeWindows() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        func kinds(_ extra: [String]) throws -> [String] {
+            let r = try CLI.run(["in.jsonl", "-", "--to", "jsonl"] + extra, in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").map { line in
+                String(line.split(separator: "\"")[3])
+            }
+        }
+        #expect(try kinds(["--event", "alloc,free"]) == ["alloc", "free"])
+        #expect(try kinds(["--event", "alloc", "--event", "destroy"]) == ["alloc", "destroy"])
+        #expect(try kinds(["--heap", "0x0"]) == ["create"])
+        #expect(try kinds(["--heap", "0xffffffffffffffff,0x0"]) == ["create", "destroy"])
+        #expect(try kinds(["--pid", "1"]) == [])
+        #expect(try kinds(["--pid", "17185", "--event", "free"]) == ["free"])
+        // The first event is at 1555526400000010000 ns; offsets count from it.
+        #expect(try kinds(["--since", "+20us", "--until", "+30000ns"]) == ["realloc"])
+        #expect(try kinds(["--since", "2019-04-17T18:40:00.00003Z"]) == ["realloc", "free"])
+        #expect(try kinds(["--until", "1970-01-01T00:00:00.000000008Z"]) == ["create", "expand", "contract"])
+        let bad = try CLI.run(["in.jsonl", "-", "--to", "jsonl", "--since", "yesterday"], in: dir)
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--since: cannot read 'yesterday'"))
+    }
+
+    @Test func notYetBuiltFormatsSaySo() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        for format in FormatRegistry.all where format.makeWriter == nil {
+            let r = try CLI.run(["in.jsonl", "-", "--to", format.name], in: dir)
+            #expect(r.status == 69)
+            #expect(r.stderr.contains("writing \(format.name) is not"))
+        }
+    }
+
+    @Test func helpListsFormatsAndExitStatuses() throws {
+        let r = try CLI.run(["--help"])
+        #expect(r.status == 0)
+        for format in FormatRegistry.all { #expect(r.stdout.contains(format.name)) }
+        #expect(r.stdout.contains("65   malformed input"))
+        #expect(try CLI.run(["--version"]).stdout == HeapConvVersion.string + "\n")
+    }
+
+    @Test func interruptedConversionsRemoveTheirTemporaryFile() throws {
+        let dir = try CLI.temporaryDirectory()
+        let fifo = dir.appendingPathComponent("in.jsonl").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["in.jsonl", "out.csv"]
+        process.currentDirectoryURL = dir
+        try process.run()
+        let writer = FileHandle(forWritingAtPath: fifo)!
+        writer.write(Data(Self.jsonl.utf8))
+        // Wait until the temporary output exists, then interrupt.
+        var waited = 0
+        while try files(in: dir).count < 2 && waited < 500 { usleep(10_000); waited += 1 }
+        #expect(try files(in: dir).count == 2)
+        kill(process.processIdentifier, SIGTERM)
+        waited = 0
+        while process.isRunning && waited < 1000 { usleep(10_000); waited += 1 }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? writer.close()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(process.terminationStatus == SIGTERM)
+        #expect(try files(in: dir) == ["in.jsonl"])
+    }
+}
