@@ -238,30 +238,25 @@ import Testing
         let size = Int(bytes[second]) + Int(bytes[second + 1]) << 8
         Self.patch32(&bytes, at: second, UInt32(size - 40))
         bytes.removeSubrange(second + size - 40..<second + size)
-        if ETLTestSupport.lz77Available {
-            let error = Self.failure(bytes)
-            #expect(error?.location == .offset(UInt64(second)))
-            #expect(error?.message.hasPrefix("compressed buffer") == true, "\(String(describing: error))")
-            let (addresses, problems, _) = try Self.keepGoing(bytes)
-            #expect(addresses == [0x100, 0x101, 0x102, 0x300, 0x301, 0x302])
-            #expect(problems.count == 1)
-            // A flag word announcing a match that reaches before the output start.
-            var match = Self.threeBuffers(compressed: true)
-            Self.patch32(&match, at: second + 0x48, 0x8000_0000)
-            match[second + 0x4C] = 0xF8
-            match[second + 0x4D] = 0xFF
-            let matchError = Self.failure(match)
-            #expect(matchError?.location == .offset(UInt64(second)))
-            #expect(matchError?.message.hasPrefix("compressed buffer: LZ77 data corrupt at compressed offset 0x") == true,
-                    "\(String(describing: matchError))")
-        } else {
-            #expect(Self.failure(bytes)?.message.hasPrefix("compressed buffer: LZ77 data corrupt at compressed offset 0x0") == true)
-        }
+        let error = Self.failure(bytes)
+        #expect(error?.location == .offset(UInt64(second)))
+        #expect(error?.message.hasPrefix("compressed buffer") == true, "\(String(describing: error))")
+        let (addresses, problems, _) = try Self.keepGoing(bytes)
+        #expect(addresses == [0x100, 0x101, 0x102, 0x300, 0x301, 0x302])
+        #expect(problems.count == 1)
+        // A flag word announcing a match that reaches before the output start.
+        var match = Self.threeBuffers(compressed: true)
+        Self.patch32(&match, at: second + 0x48, 0x8000_0000)
+        match[second + 0x4C] = 0xF8
+        match[second + 0x4D] = 0xFF
+        let matchError = Self.failure(match)
+        #expect(matchError?.location == .offset(UInt64(second)))
+        #expect(matchError?.message.hasPrefix("compressed buffer: LZ77 data corrupt at compressed offset 0x4: ") == true,
+                "\(String(describing: matchError))")
     }
 
     /// Inside a compressed buffer, an error names the buffer's file offset and the offset in the decompressed data.
     @Test func recordErrorInsideACompressedBuffer() throws {
-        guard ETLTestSupport.lz77Available else { return }
         let bad = ETLHeapRecords.raw(.init(.bits64, thread: 1, process: 2, ticks: 5_000_100), opcode: 0x21, payload: [1, 2, 3])
         let bytes = ETLTestSupport.trace { b in
             b.appendBuffer(cpu: 0, records: [

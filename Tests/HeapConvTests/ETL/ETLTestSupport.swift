@@ -37,22 +37,6 @@ enum ETLTestSupport {
         }
         return (events, stacks, reader)
     }
-
-    /// Whether the real LZ77 decoder is present (the branch carries a throwing placeholder until it is merged).
-    static var lz77Available: Bool {
-        var output = [UInt8](repeating: 0, count: 4)
-        let input: [UInt8] = [0, 0, 0, 0, 0x61]
-        return input.withUnsafeBytes { i in
-            output.withUnsafeMutableBytes { o in
-                do throws(XpressLZ77Error) {
-                    _ = try XpressLZ77.decompress(i, into: o)
-                    return true
-                } catch {
-                    return !error.message.hasPrefix("not implemented")
-                }
-            }
-        }
-    }
 }
 
 import ETLSynth
@@ -67,9 +51,11 @@ extension ETLTestSupport {
     static func ns(_ ticks: Int64) -> Int64 { startNs + (ticks - headerTicks) * 100 }
 
     /// A trace built by `body` on a builder with `width` records and `bufferSize` buffers.
+    /// Compressed buffers use the test target's real MS-XCA encoder (matches, not only literals).
     static func trace(_ width: ETLPointerWidth = .bits64, bufferSize: UInt32 = 4096,
                       _ body: (inout ETLFileBuilder) -> Void) -> [UInt8] {
         var builder = ETLFileBuilder(header: ETLLogHeader(width: width, bufferSize: bufferSize))
+        builder.compressor = XpressLZ77Encoder.compress
         body(&builder)
         return builder.build()
     }
