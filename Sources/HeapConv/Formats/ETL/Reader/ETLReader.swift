@@ -32,6 +32,11 @@ public struct ETLReader: EventReader {
                       fileOrder: context.options.fileOrder)
     }
 
+    /// Reads an `.etl` image held in memory (for embedding and fuzzing); `name` names skipped problems.
+    public init(bytes: [UInt8], name: String? = nil, keepGoing: Bool = false, fileOrder: Bool = false) throws(ConversionError) {
+        try self.init(input: MemoryETLInput(bytes), name: name, keepGoing: keepGoing, fileOrder: fileOrder)
+    }
+
     init(input: any ETLInput, name: String? = nil, keepGoing: Bool = false, fileOrder: Bool = false) throws(ConversionError) {
         let index = try ETLIndex.build(input, keepGoing: keepGoing)
         self.name = name
