@@ -1,4 +1,26 @@
 /// Windows Event Trace Log (`.etl`), read only.
+///
+/// How the reader is laid out (one concern per folder):
+///
+/// * `Input/` — random access to the file with `pread(2)`; standard input and pipes are spooled to an
+///   unlinked temporary file first.
+/// * `Buffers/` — the 0x48-byte `WMI_BUFFER_HEADER`, its validation, and loading a buffer's bytes up to
+///   `Offset`, decompressing MS-XCA plain LZ77 buffers (flag 0x40, `LZ77/`) into reused storage.
+/// * `Records/` — record kinds from the 4-byte marker, the walk by marker and size (8-byte aligned, ending at
+///   `Offset`, a 0xFFFFFFFF marker or fewer than 4 bytes), kernel header fields with PMC/PEBS words, and the
+///   TRACE_LOGFILE_HEADER.
+/// * `Heap/` — Heap provider payloads into ``HeapEvent``s, pointer size per record.
+/// * `Clock/` — `unix_ns(StartTime) + floor((ticks − header ticks) × 1e9 / freq)` in integers.
+/// * `Stacks/` — StackWalk records, the stack-key table, and the holding area that attaches fragments
+///   (its documentation states the rule for when an event may leave).
+/// * `Merge/` — one stream per CPU holding one buffer at a time, and their k-way merge into time order.
+/// * `Reader/` — the first pass (``ETLIndex``: validate, count, collect key definitions, note the buffers
+///   with heap events) and ``ETLReader`` tying the second pass together.
+/// * `Facts/` — what `info` prints.
+///
+/// Memory: the first pass keeps one small entry per buffer holding heap events and the stack-key
+/// definitions; the second pass holds one buffer per CPU, at most 32,768 events waiting for stacks, and a
+/// bounded stash of early fragments — none of it grows with the number of events.
 public enum ETLFormat {
     public static let entry = FormatEntry(
         name: "etl", extensions: ["etl"], allowsGzip: false,
