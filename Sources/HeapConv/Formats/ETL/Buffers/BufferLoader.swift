@@ -53,6 +53,17 @@ struct BufferLoader {
         }
     }
 
+    /// Loads a buffer the first pass validated, reading its header again. Throws when the header no longer
+    /// passes (the file changed between the passes).
+    func reload(_ entry: BufferEntry, into storage: ByteStorage) throws(ConversionError) -> LoadedBuffer {
+        let header = try header(at: entry.fileOffset)
+        guard entry.fileOffset < input.size,
+              header.problem(at: entry.fileOffset, fileSize: input.size, logicalSize: logicalSize) == nil else {
+            throw ConversionError(.io, at: .offset(entry.fileOffset), "the buffer changed since the first pass over the file")
+        }
+        return try load(header, at: entry.fileOffset, into: storage)
+    }
+
     /// Loads the buffer whose (already validated) header is `header` into `storage`. Throws a malformed-input
     /// error naming the buffer's file offset when its compressed data is corrupt.
     func load(_ header: BufferHeader, at offset: UInt64, into storage: ByteStorage) throws(ConversionError) -> LoadedBuffer {

@@ -101,7 +101,7 @@ struct RecordStream {
         guard nextEntry < entries.count else { return false }
         entry = entries[nextEntry]
         nextEntry += 1
-        let loaded = try tables.loader.load(entry.header, at: entry.fileOffset, into: storage)
+        let loaded = try tables.loader.reload(entry, into: storage)
         buffer = loaded
         cursor = RecordCursor(bytes: loaded.bytes, end: min(loaded.dataEnd, Int(entry.walkEnd)))
         return true
@@ -126,7 +126,7 @@ struct RecordStream {
         }
         let thread = kernel.threadID
         let context = EventContext(timestamp: time, processID: kernel.processID, threadID: thread,
-                                   cpu: UInt32(entry.header.processor), heap: 0)
+                                   cpu: UInt32(entry.processor), heap: 0)
         do {
             let event = try HeapPayload.decode(opcode: kernel.opcode, version: kernel.version, payload: payload,
                                                pointerSize: kernel.kind.pointerSize, context: context)

@@ -193,8 +193,8 @@ struct ETLIndex {
             if statistics.lastTicks.map({ ticks > $0 }) ?? true { statistics.lastTicks = ticks }
         }
         if interesting {
-            entries.append(BufferEntry(fileOffset: buffer.fileOffset, header: header, ordinal: ordinal,
-                                       walkEnd: Int32(walkEnd)))
+            entries.append(BufferEntry(fileOffset: buffer.fileOffset, walkEnd: UInt32(walkEnd), ordinal: ordinal,
+                                       processor: header.processor))
         }
     }
 

@@ -56,7 +56,7 @@ public struct ETLReader: EventReader {
                 streams = [RecordStream(entries: index.entries)]
             } else {
                 var byCPU: [UInt16: [BufferEntry]] = [:]
-                for entry in index.entries { byCPU[entry.header.processor, default: []].append(entry) }
+                for entry in index.entries { byCPU[entry.processor, default: []].append(entry) }
                 streams = byCPU.keys.sorted().map { RecordStream(entries: byCPU[$0]!) }
             }
         }
