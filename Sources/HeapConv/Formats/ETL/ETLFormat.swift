@@ -18,9 +18,11 @@
 ///   with heap events) and ``ETLReader`` tying the second pass together.
 /// * `Facts/` — what `info` prints.
 ///
-/// Memory: the first pass keeps one small entry per buffer holding heap events and the stack-key
-/// definitions; the second pass holds one buffer per CPU, at most 32,768 events waiting for stacks, and a
-/// bounded stash of early fragments — none of it grows with the number of events.
+/// Memory: one buffer per CPU with heap events (CPUs × buffer size), at most 32,768 events and 2 M frames
+/// waiting for stacks, a stash of at most 4,096 early fragments; plus what the first pass keeps: a 24-byte
+/// entry per buffer with heap events (0.04 % of the file with 64 KiB buffers) and the stack-key definitions
+/// (24 bytes each, every distinct stack stored once), which grow with the trace but not with its events.
+/// Measured: 16-22 MB peak for 1.3 GB traces.
 public enum ETLFormat {
     public static let entry = FormatEntry(
         name: "etl", extensions: ["etl"], allowsGzip: false,
