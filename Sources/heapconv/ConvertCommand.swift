@@ -35,7 +35,7 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Write .etl events in file order instead of merging the per-CPU buffers into time order.")
     var fileOrder = false
 
-    @Option(help: "zlib compression level for .gz and .heapcol outputs, 1 (fast) to 9 (small).")
+    @Option(help: "zlib level for compressed outputs, 1 (fast) to 9 (small); default 6 for .gz, Huffman-only for .heapcol.")
     var level: Int32?
 
     @Option(help: ArgumentHelp("Chrome trace: draw block lifetimes as async slices: none, leaks, large:BYTES or all.",

@@ -74,6 +74,15 @@ public final class GzipSource: ByteSource {
     }
 }
 
+/// How deflate looks for redundancy.
+public enum GzipStrategy: Sendable, Equatable {
+    /// LZ77 matching plus Huffman coding: what `gzip` does (zlib's `Z_DEFAULT_STRATEGY`).
+    case standard
+    /// Huffman coding of single bytes, no matching (zlib's `Z_HUFFMAN_ONLY`): several times faster, and as
+    /// small as matching on data with no repeated byte strings left, such as heapcol's columns.
+    case huffmanOnly
+}
+
 /// Compresses everything written to it as one gzip stream into another sink.
 public final class GzipSink: ByteSink {
     private let downstream: any ByteSink
@@ -81,14 +90,17 @@ public final class GzipSink: ByteSink {
     private let stream: UnsafeMutablePointer<z_stream>
     private let output: UnsafeMutableRawBufferPointer
 
-    /// - Parameter level: zlib level, 1 (fastest) to 9 (smallest).
-    public init(_ downstream: any ByteSink, name: String, level: Int32 = 6) throws(ConversionError) {
+    /// - Parameters:
+    ///   - level: zlib level, 1 (fastest) to 9 (smallest).
+    ///   - strategy: zlib's compression strategy; ``GzipStrategy/huffmanOnly`` skips LZ77 matching.
+    public init(_ downstream: any ByteSink, name: String, level: Int32 = 6, strategy: GzipStrategy = .standard) throws(ConversionError) {
         self.downstream = downstream
         self.name = name
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         output = .allocate(byteCount: 1 << 18, alignment: 16)
-        let status = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+        let status = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8,
+                                   strategy == .huffmanOnly ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY,
                                    ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             stream.deallocate()

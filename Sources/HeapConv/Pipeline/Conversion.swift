@@ -51,7 +51,8 @@ public enum Conversion {
         let file: AtomicOutputFile? = options.outputPath == "-" ? nil : try AtomicOutputFile(path: options.outputPath)
         var sink: any ByteSink = FileDescriptorSink(fd: file?.fd ?? 1, name: outputName)
         if outputGzip || outputFormat.writesGzip {
-            sink = ThreadedSink(try GzipSink(sink, name: outputName, level: options.compressionLevel))
+            let settings = outputFormat.gzipSettings(options.compressionLevel)
+            sink = ThreadedSink(try GzipSink(sink, name: outputName, level: settings.level, strategy: settings.strategy))
         }
         let output = OutputBuffer(sink: sink)
         do {

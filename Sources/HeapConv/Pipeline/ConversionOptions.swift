@@ -14,8 +14,9 @@ public struct ConversionOptions: Sendable {
     public var keepGoing = false
     /// Keep the input's physical order instead of merging into time order (`.etl`).
     public var fileOrder = false
-    /// zlib level for compressed outputs (1 fastest ... 9 smallest).
-    public var compressionLevel: Int32 = 6
+    /// zlib level for compressed outputs (1 fastest ... 9 smallest); `nil` leaves it to the output format
+    /// (``FormatEntry/gzipSettings``: 6 for `.gz` outputs, Huffman-only coding for `.heapcol`).
+    public var compressionLevel: Int32?
     /// Chrome trace: which block lifetimes to draw as async slices.
     public var lifetimes: LifetimeSelection = .none
     /// Chrome trace: leave out the per-event instants.

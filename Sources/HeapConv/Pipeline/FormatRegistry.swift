@@ -43,11 +43,14 @@ public struct FormatEntry: Sendable {
     public let summary: String
     public let makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?
     public let makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?
+    /// How this format's gzip'd output is compressed, given `--level` (`nil` when not given).
+    public let gzipSettings: @Sendable (Int32?) -> GzipSettings
 
     public init(
         name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false, summary: String,
         makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?,
-        makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?
+        makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?,
+        gzipSettings: @escaping @Sendable (Int32?) -> GzipSettings = { GzipSettings(level: $0 ?? 6) }
     ) {
         self.name = name
         self.extensions = extensions
@@ -56,6 +59,18 @@ public struct FormatEntry: Sendable {
         self.summary = summary
         self.makeReader = makeReader
         self.makeWriter = makeWriter
+        self.gzipSettings = gzipSettings
+    }
+}
+
+/// zlib level and strategy for a compressed output.
+public struct GzipSettings: Sendable, Equatable {
+    public var level: Int32
+    public var strategy: GzipStrategy
+
+    public init(level: Int32, strategy: GzipStrategy = .standard) {
+        self.level = level
+        self.strategy = strategy
     }
 }
 

@@ -1,0 +1,117 @@
+// heapconv-synth: writes a synthetic heap trace in the raw .etl format for benchmarks.
+//
+//   heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] OUT.etl
+//
+// The workload imitates a traced program: allocations, reallocations and frees over three heaps and eight
+// threads spread over C CPUs, each CPU writing its own buffers (so the file is not in time order), a call
+// stack (a StackWalk Stack record) after every K-th allocation, drawn from a few thousand distinct stacks
+// that share their outer frames, as real call stacks do. Deterministic: the same arguments give the same file.
+import ETLSynth
+import Foundation
+
+struct Arguments {
+    var events = 1_000_000
+    var cpus = 4
+    var stackEvery = 3
+    var compressed = false
+    var output = ""
+
+    init() {
+        var args = CommandLine.arguments.dropFirst()
+        while let arg = args.popFirst() {
+            switch arg {
+            case "--events": events = Int(args.popFirst() ?? "") ?? events
+            case "--cpus": cpus = Int(args.popFirst() ?? "") ?? cpus
+            case "--stack-every": stackEvery = Int(args.popFirst() ?? "") ?? stackEvery
+            case "--compressed": compressed = true
+            default: output = arg
+            }
+        }
+        if output.isEmpty {
+            FileHandle.standardError.write(Data("usage: heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] OUT.etl\n".utf8))
+            exit(64)
+        }
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+let args = Arguments()
+FileManager.default.createFile(atPath: args.output, contents: nil)
+guard let out = FileHandle(forWritingAtPath: args.output) else {
+    FileHandle.standardError.write(Data("heapconv-synth: cannot create \(args.output)\n".utf8))
+    exit(73)
+}
+var pending: [UInt8] = []
+pending.reserveCapacity(8 << 20)
+var header = ETLLogHeader(width: .bits64, bufferSize: 65536)
+header.numberOfProcessors = UInt32(args.cpus)
+var builder = ETLFileBuilder(header: header) { buffer in
+    pending.append(contentsOf: buffer)
+    if pending.count >= 4 << 20 {
+        out.write(Data(pending))
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+builder.defaultOptions.compressed = args.compressed
+
+var rng = SplitMix64(state: 0x5eed_1234)
+// A few thousand stacks: 64 outer parts of 6-12 frames shared by many inner parts of 2-10 frames.
+let outer: [[UInt64]] = (0..<64).map { _ in (0..<(6 + rng.below(7))).map { _ in 0x7ff8_0000_0000 | rng.next() % 0x1000_0000 } }
+let stacks: [[UInt64]] = (0..<4096).map { _ in
+    (0..<(2 + rng.below(9))).map { _ in 0x7ff6_0000_0000 | rng.next() % 0x100_0000 } + outer[rng.below(outer.count)]
+}
+let heaps: [UInt64] = [0x1a0_0000, 0x2b0_0000, 0x1f4_8c3a_0000]
+let pid: UInt32 = 4242
+var live: [(heap: UInt64, address: UInt64, size: UInt64)] = []
+var nextAddress: [UInt64: UInt64] = [:]
+for heap in heaps { nextAddress[heap] = heap + 0x1000 }
+var ticks: Int64 = header.headerTicks + 1_000
+var allocations = 0
+for _ in 0..<args.events {
+    ticks += Int64(1 + rng.below(40))
+    let thread = UInt32(1000 + rng.below(8))
+    let cpu = UInt16(Int(thread) % args.cpus)
+    let h = ETLHeapRecords.Header(.bits64, thread: thread, process: pid, ticks: ticks)
+    let roll = rng.below(100)
+    if roll < 50 || live.count < 16 {
+        let heap = heaps[rng.below(heaps.count)]
+        let size = UInt64(rng.below(10) == 0 ? 4096 + rng.below(1 << 20) : 8 + rng.below(512))
+        let address = nextAddress[heap]!
+        nextAddress[heap]! += (size + 31) & ~15
+        live.append((heap, address, size))
+        builder.append(ETLHeapRecords.alloc(h, heap: heap, size: size, address: address, source: UInt32(1 + rng.below(4))), cpu: cpu, ticks: ticks)
+        allocations += 1
+        if allocations % args.stackEvery == 0 {
+            builder.append(ETLStackWalkRecords.stack(.bits64, ticks: ticks, eventTicks: ticks, process: pid, thread: thread,
+                                                     frames: stacks[rng.below(stacks.count)]), cpu: cpu, ticks: ticks)
+        }
+    } else if roll < 62 {
+        let i = rng.below(live.count)
+        let old = live[i]
+        let size = old.size + UInt64(rng.below(256))
+        let address = nextAddress[old.heap]!
+        nextAddress[old.heap]! += (size + 31) & ~15
+        live[i] = (old.heap, address, size)
+        builder.append(ETLHeapRecords.realloc(h, heap: old.heap, newAddress: address, oldAddress: old.address,
+                                              newSize: size, oldSize: old.size, source: 3), cpu: cpu, ticks: ticks)
+    } else {
+        let i = rng.below(live.count)
+        live.swapAt(i, live.count - 1)
+        let old = live.removeLast()
+        builder.append(ETLHeapRecords.free(h, heap: old.heap, address: old.address, source: 3), cpu: cpu, ticks: ticks)
+    }
+}
+_ = builder.build()
+out.write(Data(pending))
+try out.close()

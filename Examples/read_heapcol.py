@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""Print the events of a .heapcol file as JSON Lines, the way `heapconv FILE - --to jsonl` does.
+
+Written from Schemas/heapcol.md alone (section numbers below refer to it), with the Python standard
+library only. Checks everything the specification asks a reader to check; on a damaged file it prints
+one line `read_heapcol.py: FILE: offset 0x...: message` on standard error and exits with status 1.
+
+Usage: python3 read_heapcol.py FILE.heapcol > events.jsonl
+"""
+
+import gzip
+import sys
+import zlib
+
+MAGIC = b"HEAPCOL\x00"                     # §3.1
+MAJOR = 1
+MAX_BODY = 1 << 28                         # §3.3
+MAX_EVENTS = 65536                         # §5.1
+MAX_STACK_ENTRIES = 1 << 20                # §6.8
+MAX_STACK_FRAMES = 1 << 23
+U32 = (1 << 32) - 1
+U64 = (1 << 64) - 1
+KINDS = ["create", "alloc", "realloc", "free", "destroy", "expand", "contract", "snapshot", "other"]  # §5.2
+SOURCES = {1: '"lookaside"', 2: '"lowfrag"', 3: '"mainpath"', 4: '"slowpath"', 5: '"invalid"', 6: '"segmentheap"'}
+COLUMNS = ["kind", "time", "pid_dict", "pid", "tid_dict", "tid", "cpu", "heap_dict", "heap", "address",
+           "size", "old_address", "old_size", "source", "flags", "details", "stack_dict", "stack"]  # §5.3
+ALLOC, REALLOC, FREE, EXPAND, CONTRACT, CREATE, SNAPSHOT, OTHER = 1, 2, 3, 5, 6, 0, 7, 8
+
+
+class Damaged(Exception):
+    def __init__(self, offset, message):
+        super().__init__(message)
+        self.offset = offset
+
+
+def varint(data, pos, end, offset):
+    """§2.2: the varint at data[pos:end] and the position after it."""
+    value = 0
+    for i in range(10):
+        if pos >= end:
+            raise Damaged(offset + pos, "varint runs past the end")
+        byte = data[pos]
+        pos += 1
+        if i == 9 and byte > 1:
+            raise Damaged(offset + pos - 1, "varint does not fit in 64 bits")
+        value |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:
+            return value, pos
+    raise Damaged(offset + pos, "varint longer than 10 bytes")
+
+
+def unzigzag(z):
+    """§2.3, as a Python integer (signed)."""
+    return (z >> 1) ^ -(z & 1)
+
+
+def sequence(data, pos, end, offset, name):
+    """§4: the integers of one column, which must fill data[pos:end] exactly."""
+    def bad(at, message):
+        return Damaged(offset + at, 'column "%s": %s' % (name, message))
+    if pos >= end:
+        raise bad(pos, "no layout byte")
+    layout = data[pos]
+    pos += 1
+    count, pos = varint(data, pos, end, offset)
+    if (layout == 0 and count > end - pos) or count > 3 * MAX_STACK_ENTRIES + MAX_STACK_FRAMES:
+        raise bad(pos, "count %d does not fit the column" % count)
+    values = []
+    if layout == 0:
+        for _ in range(count):
+            value, pos = varint(data, pos, end, offset)
+            values.append(value)
+    elif layout == 1:
+        total = 0
+        while total < count:
+            value, pos = varint(data, pos, end, offset)
+            run, pos = varint(data, pos, end, offset)
+            if run < 1 or total + run > count:
+                raise bad(pos, "run of %d does not fit the count %d" % (run, count))
+            values.extend([value] * run)
+            total += run
+    elif layout == 2:
+        if pos >= end:
+            raise bad(pos, "no packed width")
+        width = data[pos]
+        pos += 1
+        if not 1 <= width <= 64:
+            raise bad(pos - 1, "packed width %d" % width)
+        size = (count * width + 7) // 8
+        if end - pos != size:
+            raise bad(pos, "packed data of %d bytes where %d are needed" % (end - pos, size))
+        mask = (1 << width) - 1
+        acc = 0
+        bits = 0
+        for byte in data[pos:end]:
+            acc |= byte << bits
+            bits += 8
+            while bits >= width and len(values) < count:
+                values.append(acc & mask)
+                acc >>= width
+                bits -= width
+        if acc != 0:
+            raise bad(end - 1, "nonzero padding bits")
+        pos = end
+    else:
+        raise bad(pos - 1, "unknown layout %d" % layout)
+    if pos != end:
+        raise bad(pos, "%d bytes left over" % (end - pos))
+    return values
+
+
+def hexa(value):
+    return '"0x%x"' % value
+
+
+class Reader:
+    def __init__(self, stream, out):
+        self.stream = stream
+        self.out = out
+        self.offset = 0            # decompressed offset of the next byte to read
+        self.frames = []           # §6.8: the stack dictionary, one list of frames per entry
+        self.frame_count = 0
+        self.row_groups = 0
+        self.events = 0
+        self.per_kind = [0] * 9
+
+    def read(self, n):
+        """Exactly n bytes, or fewer at the end of the stream."""
+        parts = []
+        left = n
+        while left > 0:
+            chunk = self.stream.read(left)
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+        data = b"".join(parts)
+        self.offset += len(data)
+        return data
+
+    def run(self):
+        header = self.read(10)                                         # §3.1
+        if len(header) < 10:
+            raise Damaged(self.offset, "stream ends inside the header")
+        if header[:8] != MAGIC:
+            raise Damaged(0, "not a heapcol file (wrong magic)")
+        if header[8] != MAJOR:
+            raise Damaged(8, "unsupported major version %d" % header[8])
+        while True:                                                    # §3.3
+            start = self.offset
+            head = self.read(5)
+            if len(head) == 0:
+                raise Damaged(self.offset, "stream ends before the footer (truncated)")
+            if len(head) < 5:
+                raise Damaged(self.offset, "stream ends inside a block header (truncated)")
+            tag = head[0]
+            length = int.from_bytes(head[1:5], "little")
+            if length > MAX_BODY:
+                raise Damaged(start + 1, "block length %d above 2^28" % length)
+            rest = self.read(length + 4)
+            if len(rest) < length + 4:
+                raise Damaged(self.offset, "stream ends inside the block at 0x%x (truncated)" % start)
+            body = rest[:length]
+            crc = int.from_bytes(rest[length:], "little")
+            if zlib.crc32(head + body) != crc:
+                raise Damaged(start, "CRC-32 mismatch in the block at 0x%x" % start)
+            if tag == 0x52:
+                self.row_group(body, start + 5)
+            elif tag == 0x46:
+                self.footer(body, start + 5)
+                if self.read(1):
+                    raise Damaged(self.offset - 1, "data after the footer")
+                return
+            # any other tag: a later minor version's block, skipped
+
+    def footer(self, body, offset):                                    # §7
+        values = []
+        pos = 0
+        for _ in range(11):
+            value, pos = varint(body, pos, len(body), offset)
+            values.append(value)
+        if values != [self.row_groups, self.events] + self.per_kind:
+            raise Damaged(offset, "footer counts %s differ from the file's %s"
+                          % (values, [self.row_groups, self.events] + self.per_kind))
+
+    def row_group(self, body, offset):                                 # §5
+        end = len(body)
+        n, pos = varint(body, 0, end, offset)
+        if not 1 <= n <= MAX_EVENTS:
+            raise Damaged(offset, "row group of %d events" % n)
+        flags, pos = varint(body, pos, end, offset)
+        if flags & ~1:
+            raise Damaged(offset, "unknown row-group flags 0x%x" % flags)
+        cols = {}
+        where = {}
+        last = -1
+        while pos < end:
+            at = pos
+            cid, pos = varint(body, pos, end, offset)
+            size, pos = varint(body, pos, end, offset)
+            if size > end - pos:
+                raise Damaged(offset + at, "column runs past the end of the row group")
+            if cid <= last:
+                raise Damaged(offset + at, "column ids do not increase")
+            last = cid
+            if cid < len(COLUMNS):
+                where[cid] = offset + at
+                cols[cid] = sequence(body, pos, pos + size, offset, COLUMNS[cid])
+            pos += size
+        for cid, name in enumerate(COLUMNS):
+            if cid not in cols:
+                raise Damaged(offset, 'column "%s" missing' % name)
+
+        def bad(cid, message):
+            return Damaged(where[cid], 'column "%s": %s' % (COLUMNS[cid], message))
+
+        kinds = cols[0]
+        count = [0] * 9
+        for k in kinds:
+            if k > 8:
+                raise bad(0, "kind code %d" % k)
+            count[k] += 1
+        expected = {
+            0: n, 1: n, 3: n, 5: n, 6: n, 8: n, 17: n,
+            9: 1 + count[ALLOC] + count[REALLOC] + count[FREE] + count[EXPAND] + count[CONTRACT],
+            10: count[ALLOC] + count[REALLOC],
+            11: 1 + count[REALLOC],
+            12: count[REALLOC],
+            13: count[ALLOC] + count[REALLOC] + count[FREE],
+            14: count[CREATE] + count[SNAPSHOT],
+        }
+        for cid, want in expected.items():
+            if len(cols[cid]) != want:
+                raise bad(cid, "%d integers where %d are needed" % (len(cols[cid]), want))
+        for cid in (2, 4, 7):
+            if len(cols[cid]) > n:
+                raise bad(cid, "dictionary larger than the row group")
+        for cid in (2, 4):
+            if any(v > U32 for v in cols[cid]):
+                raise bad(cid, "value above 2^32 - 1")
+
+        # §6.8: the stack dictionary.
+        if flags & 1:
+            self.frames = []
+            self.frame_count = 0
+        adds = cols[16]
+        i = 0
+
+        def take():
+            nonlocal i
+            if i >= len(adds):
+                raise bad(16, "a stack entry runs past the column")
+            i += 1
+            return adds[i - 1]
+
+        while i < len(adds):
+            e = len(self.frames)
+            base = take()
+            tail = []
+            if base:
+                if base > e:
+                    raise bad(16, "base %d before the first entry" % base)
+                base_frames = self.frames[e - base]
+                shared = take()
+                if shared > len(base_frames):
+                    raise bad(16, "%d shared frames from a base of %d" % (shared, len(base_frames)))
+                tail = base_frames[len(base_frames) - shared:] if shared else []
+            f = take()
+            if f > len(adds) - i:
+                raise bad(16, "stack of %d frames runs past the column" % f)
+            frames = []
+            prev = 0
+            for j in range(f):
+                prev = (prev + unzigzag(adds[i + j])) & U64
+                frames.append(prev)
+            i += f
+            self.frames.append(frames + tail)
+            self.frame_count += f + len(tail)
+            if len(self.frames) > MAX_STACK_ENTRIES or self.frame_count > MAX_STACK_FRAMES:
+                raise bad(16, "stack dictionary above its limits")
+
+        pid_dict, tid_dict, heap_dict = cols[2], cols[4], cols[7]
+        addresses, sizes, old_addresses, old_sizes = cols[9], cols[10], cols[11], cols[12]
+        sources, flag_values, details = cols[13], cols[14], cols[15]
+        shift, old_shift = addresses[0], old_addresses[0]
+        if shift > 63:
+            raise bad(9, "shift %d above 63" % shift)
+        if old_shift > 63:
+            raise bad(11, "shift %d above 63" % old_shift)
+        prev = list(heap_dict)                                         # §6.5
+        cursor = {"a": 1, "s": 0, "o": 1, "src": 0, "f": 0, "d": 0}
+
+        def detail(maximum=U64):
+            if cursor["d"] >= len(details):
+                raise bad(15, "runs out of integers")
+            value = details[cursor["d"]]
+            cursor["d"] += 1
+            if value > maximum:
+                raise bad(15, "value %d above its maximum %d" % (value, maximum))
+            return value
+
+        def mask(allowed):
+            value = detail()
+            if value & ~allowed:
+                raise bad(15, "mask 0x%x has unknown bits" % value)
+            return value
+
+        lines = []
+        t = 0
+        for i in range(n):
+            t = (t + unzigzag(cols[1][i])) & U64                       # §6.2
+            ts = t - (1 << 64) if t >= 1 << 63 else t
+            for cid, dictionary in ((3, pid_dict), (5, tid_dict), (8, heap_dict)):
+                if cols[cid][i] >= len(dictionary):
+                    raise bad(cid, "index %d outside the dictionary" % cols[cid][i])
+            cpu = cols[6][i]
+            if cpu > 1 << 32:
+                raise bad(6, "value %d above 2^32" % cpu)
+            stack = cols[17][i]
+            if stack > len(self.frames):
+                raise bad(17, "entry %d outside the stack dictionary" % stack)
+            h = cols[8][i]
+            kind = kinds[i]
+            parts = ['{"event":"%s","ts":%d,"pid":%d,"tid":%d' % (KINDS[kind], ts, pid_dict[cols[3][i]], tid_dict[cols[5][i]])]
+            if cpu:
+                parts.append(',"cpu":%d' % (cpu - 1))
+            parts.append(',"heap":%s' % hexa(heap_dict[h]))
+
+            def field(name, value):
+                parts.append(',"%s":%d' % (name, value))
+
+            def source():
+                value = sources[cursor["src"]]
+                cursor["src"] += 1
+                if value > U32:
+                    raise bad(13, "value above 2^32 - 1")
+                parts.append(',"source":%s' % SOURCES.get(value, str(value)))
+
+            def address():
+                z = addresses[cursor["a"]]
+                cursor["a"] += 1
+                value = (prev[h] + (unzigzag(z) << shift)) & U64
+                prev[h] = value
+                parts.append(',"address":%s' % hexa(value))
+                return value
+
+            def flags_field():
+                value = flag_values[cursor["f"]]
+                cursor["f"] += 1
+                if value > U32:
+                    raise bad(14, "value above 2^32 - 1")
+                field("flags", value)
+
+            if kind == ALLOC:
+                address()
+                field("size", sizes[cursor["s"]])
+                cursor["s"] += 1
+                source()
+            elif kind == REALLOC:
+                new = address()
+                field("size", sizes[cursor["s"]])
+                cursor["s"] += 1
+                old = (new + (unzigzag(old_addresses[cursor["o"]]) << old_shift)) & U64
+                parts.append(',"old_address":%s' % hexa(old))
+                field("old_size", old_sizes[cursor["o"] - 1])
+                cursor["o"] += 1
+                source()
+            elif kind == FREE:
+                address()
+                source()
+            elif kind == CREATE:
+                flags_field()
+                m = mask(7)
+                for bit, name in ((1, "reserve_size"), (2, "commit_size"), (4, "allocated_size")):
+                    if m & bit:
+                        field(name, detail())
+            elif kind in (EXPAND, CONTRACT):
+                address()
+                m = mask(1)
+                names = ("committed_size" if kind == EXPAND else "decommit_size", "free_space",
+                         "committed_space", "reserved_space")
+                for name in names:
+                    field(name, detail())
+                if m & 1:
+                    field("allocated_space", detail())
+                field("no_of_ucrs", detail(U32))
+            elif kind == SNAPSHOT:
+                flags_field()
+                m = mask(1)
+                for name in ("free_space", "committed_space", "reserved_space", "large_ucr_space"):
+                    field(name, detail())
+                if m & 1:
+                    field("allocated_space", detail())
+                for name in ("free_list_length", "ucr_length", "process_id"):
+                    field(name, detail(U32))
+            elif kind == OTHER:
+                field("opcode", detail(255))
+            # destroy (4): no fields
+            if stack:
+                parts.append(',"stack":[' + ",".join(hexa(f) for f in self.frames[stack - 1]) + "]")
+            parts.append("}\n")
+            lines.append("".join(parts))
+            self.per_kind[kind] += 1
+        if cursor["d"] != len(details):
+            raise bad(15, "%d integers left over" % (len(details) - cursor["d"]))
+        # Only a row group that decoded whole is printed (§3.4).
+        self.out.write("".join(lines))
+        self.row_groups += 1
+        self.events += n
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write("usage: read_heapcol.py FILE.heapcol\n")
+        return 2
+    name = argv[1]
+    try:
+        with gzip.open(name, "rb") as stream:
+            Reader(stream, sys.stdout).run()
+    except Damaged as error:
+        sys.stdout.flush()
+        sys.stderr.write("read_heapcol.py: %s: offset 0x%x: %s\n" % (name, error.offset, error))
+        return 1
+    except (OSError, EOFError, zlib.error) as error:
+        sys.stdout.flush()
+        sys.stderr.write("read_heapcol.py: %s: gzip: %s\n" % (name, error))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
