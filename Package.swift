@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "HeapConv", targets: ["HeapConv"]),
         .executable(name: "heapconv", targets: ["heapconv"]),
+        // The synthetic .etl writer, for the benchmark generator (Benchmarks/heapconv-synth).
+        .library(name: "ETLSynth", targets: ["ETLSynth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
