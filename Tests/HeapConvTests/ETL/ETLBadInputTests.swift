@@ -94,6 +94,14 @@ import Testing
         #expect(try Self.keepGoing(bytes).addresses == Array(Self.all[3...]))
     }
 
+    /// Uncompressed buffers are never larger than the log file's buffer size.
+    @Test func bufferLargerThanTheLogFileSays() throws {
+        var bytes = Self.threeBuffers()
+        Self.patch32(&bytes, at: 0x2000, 0x2000)
+        Self.expectFailure(bytes, at: 0x2000, "buffer size 0x2000 exceeds the log file's buffer size 0x1000")
+        #expect(try Self.keepGoing(bytes).addresses == [0x100, 0x101, 0x102, 0x300, 0x301, 0x302])
+    }
+
     @Test func bufferSizeSmallerThanItsHeader() throws {
         var bytes = Self.threeBuffers()
         Self.patch32(&bytes, at: 0x1000, 0x30)

@@ -50,7 +50,8 @@ struct BufferHeader {
     var isCompressed: Bool { flags & Flag.compressed != 0 }
 
     /// What is wrong with this header for a buffer at `offset` in a file of `fileSize` bytes, or `nil`.
-    /// `logicalSize` bounds the data of a compressed buffer (the log file's `BufferSize`).
+    /// `logicalSize` (the log file's `BufferSize`) bounds every buffer: an uncompressed one's size, a compressed
+    /// one's data.
     func problem(at offset: UInt64, fileSize: UInt64, logicalSize: UInt32) -> String? {
         if bufferSize == 0 { return "buffer size is 0" }
         if bufferSize < UInt32(Self.size) {
@@ -58,6 +59,9 @@ struct BufferHeader {
         }
         if bufferSize > Self.maximumSize {
             return "buffer size \(bufferSize.hex) exceeds the maximum \(Self.maximumSize.hex)"
+        }
+        if !isCompressed, bufferSize > logicalSize {
+            return "buffer size \(bufferSize.hex) exceeds the log file's buffer size \(logicalSize.hex)"
         }
         let left = fileSize - offset
         if UInt64(bufferSize) > left {

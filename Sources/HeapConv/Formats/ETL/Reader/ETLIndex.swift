@@ -221,23 +221,21 @@ struct ETLIndex {
         }
     }
 
-    /// Where to continue after the damaged buffer header at `offset`: its own size when that leads to a
-    /// plausible header (or the end), else the log file's buffer size, else the next plausible buffer header
-    /// found byte by byte, else the end of the file.
+    /// Where to continue after the damaged buffer header at `offset`: where its own size or the log file's
+    /// buffer size leads to a plausible header, else where either leads to the end of the file, else the next
+    /// plausible buffer header found byte by byte, else the end of the file.
     private func nextBuffer(after offset: UInt64, _ header: BufferHeader, _ loader: BufferLoader) throws(ConversionError) -> UInt64 {
         let size = statistics.fileSize
-        func plausible(_ candidate: UInt64) throws(ConversionError) -> Bool {
-            if candidate == size { return true }
-            guard candidate < size, size - candidate >= UInt64(BufferHeader.size) else { return false }
-            return try loader.header(at: candidate).isPlausible(at: candidate, fileSize: size, logicalSize: logicalBufferSize)
-        }
+        var candidates: [UInt64] = []
         let own = UInt64(header.bufferSize)
-        if own >= UInt64(BufferHeader.size), own <= UInt64(BufferHeader.maximumSize), offset + own <= size,
-           try plausible(offset + own) {
-            return offset + own
+        if own >= UInt64(BufferHeader.size), own <= UInt64(BufferHeader.maximumSize) { candidates.append(offset + own) }
+        candidates.append(offset + UInt64(logicalBufferSize))
+        for candidate in candidates where candidate < size && size - candidate >= UInt64(BufferHeader.size) {
+            if try loader.header(at: candidate).isPlausible(at: candidate, fileSize: size, logicalSize: logicalBufferSize) {
+                return candidate
+            }
         }
-        let logical = UInt64(logicalBufferSize)
-        if offset + logical <= size, try plausible(offset + logical) { return offset + logical }
+        if candidates.contains(size) { return size }
         // Scan for the next plausible header, one chunk at a time.
         let chunk = ByteStorage(capacity: 1 << 20)
         var start = offset + 1
