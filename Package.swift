@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "HeapConv", targets: ["HeapConv"]),
         .executable(name: "heapconv", targets: ["heapconv"]),
+        // The synthetic .etl writer, for the benchmark generator (Benchmarks/heapconv-synth).
+        .library(name: "ETLSynth", targets: ["ETLSynth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,9 +29,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Writes synthetic .etl files: the tests' encoder, reusable by a benchmark generator.
+        .target(name: "ETLSynth"),
         .testTarget(
             name: "HeapConvTests",
-            dependencies: ["HeapConv", "heapconv"],
+            dependencies: ["HeapConv", "heapconv", "ETLSynth"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -14,5 +14,10 @@ let package = Package(
             // libFuzzer supplies `main`; the entry point is LLVMFuzzerTestOneInput.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
+        .executableTarget(
+            name: "FuzzETLReader",
+            dependencies: [.product(name: "HeapConv", package: "heapconv")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
     ]
 )
