@@ -5,7 +5,7 @@ import PackageDescription
 let package = Package(
     name: "heapconv-benchmarks",
     dependencies: [
-        .package(path: ".."),
+        .package(name: "heapconv", path: ".."),
     ],
     targets: [
         .executableTarget(
