@@ -18,23 +18,53 @@ public struct TraceSummary: EventWriter {
 
     public init() {}
 
+    // Consecutive events mostly share their process, thread and heap: count runs and touch the
+    // dictionaries once per run instead of once per event.
+    private var runPID: UInt32?
+    private var runThread: UInt64?
+    private var runHeap: HeapKey?
+    private var runPIDCount: UInt64 = 0
+    private var runHeapCount: UInt64 = 0
+
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         for event in batch.events {
             let c = event.context
             eventCount += 1
             countsByKind[Int(event.kind.rawValue)] += 1
-            if let last = lastTimestamp, c.timestamp < last { timeInversions += 1 }
-            if firstTimestamp == nil { firstTimestamp = c.timestamp }
-            firstTimestamp = min(firstTimestamp!, c.timestamp)
-            lastTimestamp = max(lastTimestamp ?? c.timestamp, c.timestamp)
-            if c.stack.isPresent { eventsWithStacks += 1 }
-            eventsPerProcess[c.processID, default: 0] += 1
-            if threadsPerProcess[c.processID]?.contains(c.threadID) != true {
-                threadsPerProcess[c.processID, default: []].insert(c.threadID)
+            if let last = lastTimestamp {
+                if c.timestamp < last { timeInversions += 1 } else { lastTimestamp = c.timestamp }
+                if c.timestamp < firstTimestamp! { firstTimestamp = c.timestamp }
+            } else {
+                firstTimestamp = c.timestamp
+                lastTimestamp = c.timestamp
             }
-            eventsPerHeap[HeapKey(processID: c.processID, heap: c.heap), default: 0] += 1
+            if c.stack.isPresent { eventsWithStacks += 1 }
+            if c.processID != runPID { flushProcessRun(); runPID = c.processID }
+            runPIDCount += 1
+            let thread = UInt64(c.processID) << 32 | UInt64(c.threadID)
+            if thread != runThread {
+                runThread = thread
+                if threadsPerProcess[c.processID]?.contains(c.threadID) != true {
+                    threadsPerProcess[c.processID, default: []].insert(c.threadID)
+                }
+            }
+            let heap = HeapKey(processID: c.processID, heap: c.heap)
+            if heap != runHeap { flushHeapRun(); runHeap = heap }
+            runHeapCount += 1
             live.apply(event)
         }
+        flushProcessRun()
+        flushHeapRun()
+    }
+
+    private mutating func flushProcessRun() {
+        if let pid = runPID, runPIDCount > 0 { eventsPerProcess[pid, default: 0] += runPIDCount }
+        runPIDCount = 0
+    }
+
+    private mutating func flushHeapRun() {
+        if let heap = runHeap, runHeapCount > 0 { eventsPerHeap[heap, default: 0] += runHeapCount }
+        runHeapCount = 0
     }
 
     public mutating func finish() throws(ConversionError) {}

@@ -14,13 +14,19 @@ import Testing
         let traces = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".etl") }.sorted()
         #expect(traces == ["heap-32.etl", "heap-64.etl"])
         let made = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(made == traces.flatMap { t in [String(t.dropLast(4)) + ".json", String(t.dropLast(4)) + ".jsonl"] }.sorted())
+        var expected: [String] = []
+        for trace in traces {
+            let stem = String(trace.dropLast(4))
+            expected += [stem + ".json", stem + ".jsonl"]
+        }
+        #expect(made == expected.sorted())
         // Each JSON Lines file is what a direct conversion gives, and holds the three events of the trace.
         for trace in traces {
             let direct = try CLI.run([Self.examples.appendingPathComponent(trace).path, "-", "--to", "jsonl"])
             let made = try String(contentsOf: out.appendingPathComponent(String(trace.dropLast(4)) + ".jsonl"), encoding: .utf8)
             #expect(made == direct.stdout)
-            #expect(made.split(separator: "\n").map { $0.split(separator: "\"")[3] } == ["alloc", "realloc", "free"])
+            let kinds: [String] = made.split(separator: "\n").map { String($0.split(separator: "\"")[3]) }
+            #expect(kinds == ["alloc", "realloc", "free"])
         }
         // Up to date: a second run does nothing.
         let again = try CLI.run(URL(fileURLWithPath: "/usr/bin/env"),
