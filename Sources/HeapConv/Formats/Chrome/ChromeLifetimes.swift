@@ -1,0 +1,130 @@
+/// The blocks a Chrome trace draws as lifetime slices (`--lifetimes`), and what must be remembered to draw
+/// them: memory grows with the blocks alive at once, never with the number of events.
+///
+/// - `all` and `large:BYTES` write a slice's `b` when its block is allocated and remember only what its `e`
+///   needs (sequence number, thread).
+/// - `leaks` cannot know at allocation time which blocks will survive, so it remembers every live block
+///   (start, size, thread, interned stack) and writes the slices of the survivors at the end.
+struct ChromeLifetimes {
+    /// A block that has a slice open (or, for `leaks`, that may get one).
+    struct Block {
+        /// Makes the slice's `id2.local` unique when an address is reused.
+        var sequence: UInt64
+        /// Allocation time, nanoseconds after the trace origin.
+        var start: UInt64
+        var size: UInt64
+        /// The allocating thread: the leaked slice's `e` is written on it.
+        var threadID: UInt32
+        /// The allocation stack in ``StackTable`` (`leaks` only), or ``StackTable/none``.
+        var stack: Int32
+    }
+
+    /// Whether slices are written at the end, for the survivors only (`leaks`), rather than as blocks
+    /// come and go.
+    let leaksOnly: Bool
+    /// Blocks smaller than this get no slice (`large:BYTES`; 0 for `all` and `leaks`).
+    let minimumSize: UInt64
+    private(set) var open: [HeapKey: [UInt64: Block]] = [:]
+    private var nextSequence: UInt64 = 1
+    /// The most slices open at once in each heap (rows the viewers need), for `all` and `large`.
+    private(set) var peakOpen: [HeapKey: Int] = [:]
+    private(set) var stacks = StackTable()
+
+    init?(_ selection: LifetimeSelection) {
+        switch selection {
+        case .none: return nil
+        case .leaks: leaksOnly = true; minimumSize = 0
+        case .all: leaksOnly = false; minimumSize = 0
+        case .large(let bytes): leaksOnly = false; minimumSize = bytes
+        }
+    }
+
+    /// Whether a block of `size` bytes gets a slice.
+    @inline(__always)
+    func selects(size: UInt64) -> Bool { size >= minimumSize }
+
+    /// Remembers a new block at `address` (only call it when ``selects(size:)``); returns it with its
+    /// sequence number.
+    mutating func begin(
+        _ key: HeapKey, address: UInt64, size: UInt64, threadID: UInt32, at start: UInt64,
+        stack: ArraySlice<UInt64>?
+    ) -> Block {
+        let block = Block(sequence: nextSequence, start: start, size: size, threadID: threadID,
+                          stack: leaksOnly ? stacks.intern(stack) : StackTable.none)
+        nextSequence &+= 1
+        open[key, default: [:]][address] = block
+        if !leaksOnly, let count = open[key]?.count, count > peakOpen[key, default: 0] { peakOpen[key] = count }
+        return block
+    }
+
+    /// Forgets the block at `address` and returns it, if it has a slice.
+    @inline(__always)
+    mutating func end(_ key: HeapKey, address: UInt64) -> Block? {
+        open[key]?.removeValue(forKey: address)
+    }
+
+    /// Forgets every block of a heap (it was destroyed); returns them in allocation order.
+    mutating func endAll(_ key: HeapKey) -> [(address: UInt64, block: Block)] {
+        guard let blocks = open.removeValue(forKey: key) else { return [] }
+        return blocks.map { ($0.key, $0.value) }.sorted { $0.block.sequence < $1.block.sequence }
+    }
+
+    /// Every block still alive, in allocation order (which is time order), with its heap.
+    func survivors() -> [(key: HeapKey, address: UInt64, block: Block)] {
+        var all: [(key: HeapKey, address: UInt64, block: Block)] = []
+        for (key, blocks) in open {
+            for (address, block) in blocks { all.append((key, address, block)) }
+        }
+        return all.sorted { $0.block.sequence < $1.block.sequence }
+    }
+}
+
+/// Call stacks stored once each, for blocks whose slice is written long after their allocation.
+///
+/// Programs allocate from a limited set of call sites, so interning keeps memory near the number of
+/// distinct stacks rather than live blocks × frames.
+struct StackTable {
+    /// No stack was recorded.
+    static let none: Int32 = -1
+
+    private var frames: [UInt64] = []
+    private var ranges: [Range<Int>] = []
+    private var byHash: [Int: Int32] = [:]
+    /// Stacks whose hash another stack already holds (rare).
+    private var collided: [[UInt64]: Int32] = [:]
+
+    /// Number of distinct stacks stored.
+    var count: Int { ranges.count }
+
+    /// The id of `stack` (stored on first sight); ``none`` for `nil`.
+    mutating func intern(_ stack: ArraySlice<UInt64>?) -> Int32 {
+        guard let stack else { return Self.none }
+        var hasher = Hasher()
+        hasher.combine(stack.count)
+        for frame in stack { hasher.combine(frame) }
+        let hash = hasher.finalize()
+        if let id = byHash[hash] {
+            if frames[ranges[Int(id)]].elementsEqual(stack) { return id }
+            let key = Array(stack)
+            if let id = collided[key] { return id }
+            let id = store(stack)
+            collided[key] = id
+            return id
+        }
+        let id = store(stack)
+        byHash[hash] = id
+        return id
+    }
+
+    private mutating func store(_ stack: ArraySlice<UInt64>) -> Int32 {
+        let start = frames.count
+        frames.append(contentsOf: stack)
+        ranges.append(start..<frames.count)
+        return Int32(ranges.count - 1)
+    }
+
+    /// The frames of a stored stack; `nil` for ``none``.
+    func frames(of id: Int32) -> ArraySlice<UInt64>? {
+        id == Self.none ? nil : frames[ranges[Int(id)]]
+    }
+}
