@@ -24,10 +24,19 @@ struct ChromeLifetimes {
     let leaksOnly: Bool
     /// Blocks smaller than this get no slice (`large:BYTES`; 0 for `all` and `leaks`).
     let minimumSize: UInt64
-    private(set) var open: [HeapKey: [UInt64: Block]] = [:]
+
+    /// The open blocks of one heap, and the most that were open at once (rows the viewers need).
+    private struct Heap {
+        var open = AddressMap<Block>()
+        var peak = 0
+    }
+
+    private var slots: [HeapKey: Int] = [:]
+    private var keys: [HeapKey] = []
+    private var heaps: [Heap] = []
+    private var lastKey: HeapKey?
+    private var lastSlot = 0
     private var nextSequence: UInt64 = 1
-    /// The most slices open at once in each heap (rows the viewers need), for `all` and `large`.
-    private(set) var peakOpen: [HeapKey: Int] = [:]
     private(set) var stacks = StackTable()
 
     init?(_ selection: LifetimeSelection) {
@@ -43,8 +52,26 @@ struct ChromeLifetimes {
     @inline(__always)
     func selects(size: UInt64) -> Bool { size >= minimumSize }
 
+    @inline(__always)
+    private mutating func slot(_ key: HeapKey) -> Int {
+        if key == lastKey { return lastSlot }
+        let slot: Int
+        if let existing = slots[key] {
+            slot = existing
+        } else {
+            slot = heaps.count
+            heaps.append(Heap())
+            keys.append(key)
+            slots[key] = slot
+        }
+        lastKey = key
+        lastSlot = slot
+        return slot
+    }
+
     /// Remembers a new block at `address` (only call it when ``selects(size:)``); returns it with its
     /// sequence number.
+    @inline(__always)
     mutating func begin(
         _ key: HeapKey, address: UInt64, size: UInt64, threadID: UInt32, at start: UInt64,
         stack: ArraySlice<UInt64>?
@@ -52,30 +79,45 @@ struct ChromeLifetimes {
         let block = Block(sequence: nextSequence, start: start, size: size, threadID: threadID,
                           stack: leaksOnly ? stacks.intern(stack) : StackTable.none)
         nextSequence &+= 1
-        open[key, default: [:]][address] = block
-        if !leaksOnly, let count = open[key]?.count, count > peakOpen[key, default: 0] { peakOpen[key] = count }
+        let s = slot(key)
+        heaps[s].open.updateValue(block, forKey: address)
+        heaps[s].peak = max(heaps[s].peak, heaps[s].open.count)
         return block
     }
 
     /// Forgets the block at `address` and returns it, if it has a slice.
     @inline(__always)
     mutating func end(_ key: HeapKey, address: UInt64) -> Block? {
-        open[key]?.removeValue(forKey: address)
+        let s = slot(key)
+        guard !heaps[s].open.isEmpty else { return nil }
+        return heaps[s].open.removeValue(forKey: address)
     }
 
     /// Forgets every block of a heap (it was destroyed); returns them in allocation order.
     mutating func endAll(_ key: HeapKey) -> [(address: UInt64, block: Block)] {
-        guard let blocks = open.removeValue(forKey: key) else { return [] }
-        return blocks.map { ($0.key, $0.value) }.sorted { $0.block.sequence < $1.block.sequence }
+        let s = slot(key)
+        let ended = heaps[s].open.entries.map { (address: $0.key, block: $0.value) }
+        heaps[s].open = AddressMap()
+        return ended.sorted { $0.block.sequence < $1.block.sequence }
     }
 
     /// Every block still alive, in allocation order (which is time order), with its heap.
     func survivors() -> [(key: HeapKey, address: UInt64, block: Block)] {
         var all: [(key: HeapKey, address: UInt64, block: Block)] = []
-        for (key, blocks) in open {
-            for (address, block) in blocks { all.append((key, address, block)) }
+        for (key, heap) in zip(keys, heaps) {
+            for (address, block) in heap.open.entries { all.append((key, address, block)) }
         }
         return all.sorted { $0.block.sequence < $1.block.sequence }
+    }
+
+    /// Per heap, the most slices open at once (for `leaks`, the blocks that survive, since their slices
+    /// all end together).
+    func rowsNeeded() -> [HeapKey: Int] {
+        var rows: [HeapKey: Int] = [:]
+        for (key, heap) in zip(keys, heaps) {
+            rows[key] = leaksOnly ? heap.open.count : heap.peak
+        }
+        return rows
     }
 }
 

@@ -38,12 +38,7 @@ extension ChromeWriter {
     /// One warning per heap (the five worst) whose lifetime slices need more rows than a viewer shows well.
     private func concurrencyWarnings() -> [String] {
         guard let lifetimes else { return [] }
-        var peaks = lifetimes.peakOpen
-        if lifetimes.leaksOnly {
-            // Leaked slices all end at the last event: every one of a heap is open at once.
-            peaks = lifetimes.open.mapValues(\.count)
-        }
-        let crowded = peaks.filter { $0.value > Self.concurrentSlicesWarning }
+        let crowded = lifetimes.rowsNeeded().filter { $0.value > Self.concurrentSlicesWarning }
             .sorted { ($0.value, $1.key) > ($1.value, $0.key) }
         var lines = crowded.prefix(5).map { key, count in
             "chrome: warning: heap 0x\(String(key.heap, radix: 16)) of process \(key.processID) has "

@@ -185,7 +185,7 @@ struct HeldBegins {
     /// The time of every held begin, nanoseconds after the origin.
     private(set) var time: UInt64 = 0
     private var begins: [Begin?] = []
-    private var bySequence: [UInt64: Int] = [:]
+    private var bySequence = AddressMap<Int>()
     private var stackFrames: [UInt64] = []
 
     var isEmpty: Bool { begins.isEmpty }
@@ -199,13 +199,13 @@ struct HeldBegins {
             stackFrames.append(contentsOf: stack)
             frames = start..<stackFrames.count
         }
-        bySequence[block.sequence] = begins.count
+        bySequence.updateValue(begins.count, forKey: block.sequence)
         begins.append(Begin(key: key, address: address, block: block, frames: frames))
     }
 
     /// Removes and returns the held begin of block `sequence`, if it is held.
     mutating func take(_ sequence: UInt64) -> Begin? {
-        guard let index = bySequence.removeValue(forKey: sequence) else { return nil }
+        guard !bySequence.isEmpty, let index = bySequence.removeValue(forKey: sequence) else { return nil }
         defer { begins[index] = nil }
         return begins[index]
     }
@@ -217,7 +217,7 @@ struct HeldBegins {
 
     mutating func removeAll() {
         begins.removeAll(keepingCapacity: true)
-        bySequence.removeAll(keepingCapacity: true)
+        bySequence.removeAll()
         stackFrames.removeAll(keepingCapacity: true)
     }
 }

@@ -195,7 +195,7 @@ public struct ChromeWriter: EventWriter {
     /// Writes the live bytes and blocks of `key`'s heap and process that changed (at most ~460 bytes).
     @inline(__always)
     private mutating func writeCounters(of key: HeapKey, at ts: UInt64) {
-        guard let totals = live.totals[key] else { return }
+        guard let totals = live.totals(of: key) else { return }
         let slot = heapSlot(key)
         let shown = heapCounters[slot]
         let process = shown.process
