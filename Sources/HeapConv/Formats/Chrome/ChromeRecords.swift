@@ -159,3 +159,63 @@ struct ChromeArgsEmitter: TextFieldEmitter {
         "HeapContract\"", "HeapSnapShot\"", "HeapEvent\"",
     ]
 }
+
+/// Text formatted once and copied into many records: the current event's `ts`, shared by its instant and
+/// counters, and the `pid` and name prefix of each counter track.
+struct ChromeRecordText {
+    private var ts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var tsCount = 0
+    private var arena: [UInt8] = []
+
+    /// Formats `ns` nanoseconds as the `ts` to copy (the same text as
+    /// ``OutputBuffer/appendMicroseconds(_:)``, at most 24 of the 32 bytes).
+    @inline(__always)
+    mutating func setTimestamp(_ ns: UInt64) {
+        let (us, fraction) = ns.quotientAndRemainder(dividingBy: 1000)
+        tsCount = withUnsafeMutableBytes(of: &ts) { text -> Int in
+            var count = OutputBuffer.decimalDigitCount(us)
+            var value = us
+            var i = count
+            repeat {
+                i -= 1
+                let (q, r) = value.quotientAndRemainder(dividingBy: 10)
+                text[i] = UInt8(truncatingIfNeeded: r) &+ 0x30
+                value = q
+            } while value != 0
+            guard fraction != 0 else { return count }
+            let (hundreds, rest) = fraction.quotientAndRemainder(dividingBy: 100)
+            let (tens, ones) = rest.quotientAndRemainder(dividingBy: 10)
+            text[count] = UInt8(ascii: ".")
+            text[count + 1] = UInt8(truncatingIfNeeded: hundreds) &+ 0x30
+            count += 2
+            if rest != 0 {
+                text[count] = UInt8(truncatingIfNeeded: tens) &+ 0x30
+                count += 1
+                if ones != 0 {
+                    text[count] = UInt8(truncatingIfNeeded: ones) &+ 0x30
+                    count += 1
+                }
+            }
+            return count
+        }
+    }
+
+    /// Appends the `ts` last set (room must be reserved).
+    @inline(__always)
+    func appendTimestamp(to output: OutputBuffer) {
+        withUnsafeBytes(of: ts) { output.append(reserved: UnsafeRawBufferPointer(rebasing: $0[0..<tsCount])) }
+    }
+
+    /// Keeps `text` for ``append(_:to:)``.
+    mutating func store(_ text: String) -> Range<Int> {
+        let start = arena.count
+        arena.append(contentsOf: text.utf8)
+        return start..<arena.count
+    }
+
+    /// Appends text kept by ``store(_:)`` (room must be reserved).
+    @inline(__always)
+    func append(_ range: Range<Int>, to output: OutputBuffer) {
+        arena.withUnsafeBytes { output.append(reserved: UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+}

@@ -60,7 +60,6 @@ public struct ChromeWriter: EventWriter {
 
     private var namedProcesses: Set<UInt32> = []
     private var namedThreads: Set<UInt64> = []
-    private var lastThread: UInt64?
 
     var lifetimes: ChromeLifetimes?
     /// `b` records held back while their time is the current one, in case the block ends at that same
@@ -74,7 +73,12 @@ public struct ChromeWriter: EventWriter {
         var blocks: UInt64 = 0
         /// For a heap, the slot of its process; unused for a process.
         var process: Int = 0
+        /// `,"pid":4242,"name":"heap 0x1a0000` or `,"pid":4242,"name":"all heaps` in ``text``.
+        var prefix: Range<Int>
     }
+    private var text = ChromeRecordText()
+    /// Threads already named, by `pid << 32 | tid`, and a small cache in front of them.
+    private var threadCache = [(key: UInt64, valid: Bool)](repeating: (0, false), count: 64)
 
     /// A writer for a conversion: options, input name and facts come from `context`.
     public init(context: WriterContext) {
@@ -126,12 +130,13 @@ public struct ChromeWriter: EventWriter {
             try releaseHeldBegins()
         }
 
+        text.setTimestamp(ts)
         try output.reserve(Self.recordRoom)
         nameThread(process: c.processID, thread: c.threadID)
         if instants {
             separate()
             output.append("{\"ph\":\"i\",\"ts\":")
-            output.appendMicroseconds(ts)
+            text.appendTimestamp(to: output)
             output.append(",\"pid\":")
             output.append(decimal: UInt64(c.processID))
             output.append(",\"tid\":")
@@ -144,7 +149,7 @@ public struct ChromeWriter: EventWriter {
             output.append("}}")
         }
         if case .changed(let key) = live.apply(event) {
-            writeCounters(of: key, at: ts)
+            writeCounters(of: key)
         }
         if lifetimes != nil {
             try writeLifetimes(of: event, in: batch, at: ts)
@@ -167,8 +172,9 @@ public struct ChromeWriter: EventWriter {
     @inline(__always)
     private mutating func nameThread(process: UInt32, thread: UInt32) {
         let key = UInt64(process) << 32 | UInt64(thread)
-        guard key != lastThread else { return }
-        lastThread = key
+        let cached = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        guard threadCache[cached] != (key, true) else { return }
+        threadCache[cached] = (key, true)
         guard namedThreads.insert(key).inserted else { return }
         if namedProcesses.insert(process).inserted {
             separate()
@@ -194,42 +200,34 @@ public struct ChromeWriter: EventWriter {
 
     /// Writes the live bytes and blocks of `key`'s heap and process that changed (at most ~460 bytes).
     @inline(__always)
-    private mutating func writeCounters(of key: HeapKey, at ts: UInt64) {
+    private mutating func writeCounters(of key: HeapKey) {
         guard let totals = live.totals(of: key) else { return }
         let slot = heapSlot(key)
         let shown = heapCounters[slot]
         let process = shown.process
         if totals.liveBytes != shown.bytes {
-            writeCounter(process: key.processID, heap: key.heap, metric: " bytes\",\"args\":{\"live\":",
-                         value: totals.liveBytes, at: ts)
+            writeCounter(shown.prefix, metric: " bytes\",\"args\":{\"live\":", value: totals.liveBytes)
             processCounters[process].bytes &+= totals.liveBytes &- shown.bytes
-            writeCounter(process: key.processID, heap: nil, metric: "all heaps bytes\",\"args\":{\"live\":",
-                         value: processCounters[process].bytes, at: ts)
+            writeCounter(processCounters[process].prefix, metric: " bytes\",\"args\":{\"live\":",
+                         value: processCounters[process].bytes)
         }
         if totals.liveBlocks != shown.blocks {
-            writeCounter(process: key.processID, heap: key.heap, metric: " blocks\",\"args\":{\"live\":",
-                         value: totals.liveBlocks, at: ts)
+            writeCounter(shown.prefix, metric: " blocks\",\"args\":{\"live\":", value: totals.liveBlocks)
             processCounters[process].blocks &+= totals.liveBlocks &- shown.blocks
-            writeCounter(process: key.processID, heap: nil, metric: "all heaps blocks\",\"args\":{\"live\":",
-                         value: processCounters[process].blocks, at: ts)
+            writeCounter(processCounters[process].prefix, metric: " blocks\",\"args\":{\"live\":",
+                         value: processCounters[process].blocks)
         }
         heapCounters[slot].bytes = totals.liveBytes
         heapCounters[slot].blocks = totals.liveBlocks
     }
 
-    /// One `C` record: `"heap 0x1a0000 bytes"` (with `heap`) or `"all heaps bytes"` (without).
+    /// One `C` record at the current event's time: `"heap 0x1a0000 bytes"` or `"all heaps bytes"`.
     @inline(__always)
-    private mutating func writeCounter(process: UInt32, heap: UInt64?, metric: StaticString, value: UInt64, at ts: UInt64) {
+    private mutating func writeCounter(_ prefix: Range<Int>, metric: StaticString, value: UInt64) {
         separate()
         output.append("{\"ph\":\"C\",\"ts\":")
-        output.appendMicroseconds(ts)
-        output.append(",\"pid\":")
-        output.append(decimal: UInt64(process))
-        output.append(",\"name\":\"")
-        if let heap {
-            output.append("heap ")
-            output.append(hex: heap)
-        }
+        text.appendTimestamp(to: output)
+        text.append(prefix, to: output)
         output.append(metric)
         output.appendCounterValue(value)
         output.append("}}")
@@ -249,11 +247,12 @@ public struct ChromeWriter: EventWriter {
                 process = existing
             } else {
                 process = processCounters.count
-                processCounters.append(ShownCounters())
+                processCounters.append(ShownCounters(prefix: text.store(",\"pid\":\(key.processID),\"name\":\"all heaps")))
                 processSlots[key.processID] = process
             }
             slot = heapCounters.count
-            heapCounters.append(ShownCounters(process: process))
+            let prefix = text.store(",\"pid\":\(key.processID),\"name\":\"heap 0x" + String(key.heap, radix: 16))
+            heapCounters.append(ShownCounters(process: process, prefix: prefix))
             heapSlots[key] = slot
         }
         lastHeap = (key, slot)
