@@ -11,16 +11,14 @@ struct AddressMap<Value> {
         var value: Value
     }
 
-    /// Slots, a power of two in number; `nil` is empty.
-    private var slots: [Entry?]
+    /// Slots, a power of two in number (none until the first insertion, so that an empty map costs no
+    /// allocation); `nil` is empty.
+    private var slots: [Entry?] = []
     /// 64 minus log2 of the slot count: the shift that turns a product into a slot index.
-    private var shift: UInt64
+    private var shift: UInt64 = 64 - 4
     private(set) var count = 0
 
-    init() {
-        slots = Array(repeating: nil, count: 16)
-        shift = 64 - 4
-    }
+    init() {}
 
     var isEmpty: Bool { count == 0 }
 
@@ -45,6 +43,7 @@ struct AddressMap<Value> {
 
     subscript(key: UInt64) -> Value? {
         @inline(__always) get {
+            guard count > 0 else { return nil }
             let (i, found) = find(key)
             return found ? slots[i]!.value : nil
         }
@@ -53,6 +52,7 @@ struct AddressMap<Value> {
     /// Sets `key` to `value`; returns the value it replaces, if any.
     @discardableResult @inline(__always)
     mutating func updateValue(_ value: Value, forKey key: UInt64) -> Value? {
+        if slots.isEmpty { slots = Array(repeating: nil, count: 16) }
         let (i, found) = find(key)
         if found {
             let old = slots[i]!.value
@@ -73,6 +73,7 @@ struct AddressMap<Value> {
     /// Removes `key`; returns its value, if it was there.
     @discardableResult @inline(__always)
     mutating func removeValue(forKey key: UInt64) -> Value? {
+        guard count > 0 else { return nil }
         let (index, found) = find(key)
         guard found, let old = slots[index]?.value else { return nil }
         // Backward-shift deletion: pull later entries of the probe run into the hole, so that every entry

@@ -214,6 +214,18 @@ import Testing
         #expect(status == 0, "\(report)")
     }
 
+    @Test func manyBlocksEndingAtOneTimeAreFound() throws {
+        var batch = EventBatch()
+        func ctx(_ t: Int64) -> EventContext { EventContext(timestamp: t, processID: 1, threadID: 1, heap: 1) }
+        for i in 0..<200 { batch.append(.alloc(ctx(0), address: UInt64(i), size: 8, source: .mainPath)) }
+        for i in stride(from: 0, to: 200, by: 2) { batch.append(.free(ctx(0), address: UInt64(i), source: .mainPath)) }
+        batch.append(.free(ctx(1_000), address: 1, source: .mainPath))
+        let trace = try ChromeTrace.write([batch], lifetimes: .all)
+        ChromeChecks.all(trace, input: batch, lifetimes: .all)
+        #expect(trace.records.filter { $0.ph == "n" }.count == 100)
+        #expect(trace.records.filter { $0.ph == "e" && $0.args["leaked"] as? Bool == true }.count == 99)
+    }
+
     @Test func inputsWithoutTimeStillBalanceTheirSlices() throws {
         // Every event at one time: held-back begins are released in bounded groups.
         var batch = EventBatch()

@@ -39,18 +39,17 @@ struct ChromeLifetimes {
     private var nextSequence: UInt64 = 1
     private(set) var stacks = StackTable()
 
-    init?(_ selection: LifetimeSelection) {
+    /// Whether any lifetime is drawn (`--lifetimes` other than `none`).
+    let enabled: Bool
+
+    init(_ selection: LifetimeSelection) {
         switch selection {
-        case .none: return nil
-        case .leaks: leaksOnly = true; minimumSize = 0
-        case .all: leaksOnly = false; minimumSize = 0
-        case .large(let bytes): leaksOnly = false; minimumSize = bytes
+        case .none: enabled = false; leaksOnly = false; minimumSize = .max
+        case .leaks: enabled = true; leaksOnly = true; minimumSize = 0
+        case .all: enabled = true; leaksOnly = false; minimumSize = 0
+        case .large(let bytes): enabled = true; leaksOnly = false; minimumSize = bytes
         }
     }
-
-    /// Whether a block of `size` bytes gets a slice.
-    @inline(__always)
-    func selects(size: UInt64) -> Bool { size >= minimumSize }
 
     @inline(__always)
     private mutating func slot(_ key: HeapKey) -> Int {
@@ -69,28 +68,29 @@ struct ChromeLifetimes {
         return slot
     }
 
-    /// Remembers a new block at `address` (only call it when ``selects(size:)``); returns it with its
-    /// sequence number.
+    /// A block of `size` bytes was allocated at `address`: remembers it if it gets a slice (`begun`), and
+    /// forgets the block that was there (`replaced`: its free was not traced).
     @inline(__always)
-    mutating func begin(
+    mutating func allocate(
         _ key: HeapKey, address: UInt64, size: UInt64, threadID: UInt32, at start: UInt64,
         stack: ArraySlice<UInt64>?
-    ) -> Block {
+    ) -> (begun: Block?, replaced: Block?) {
+        let s = slot(key)
+        guard size >= minimumSize else {
+            return (nil, heaps[s].open.removeValue(forKey: address))
+        }
         let block = Block(sequence: nextSequence, start: start, size: size, threadID: threadID,
                           stack: leaksOnly ? stacks.intern(stack) : StackTable.none)
         nextSequence &+= 1
-        let s = slot(key)
-        heaps[s].open.updateValue(block, forKey: address)
+        let replaced = heaps[s].open.updateValue(block, forKey: address)
         heaps[s].peak = max(heaps[s].peak, heaps[s].open.count)
-        return block
+        return (block, replaced)
     }
 
     /// Forgets the block at `address` and returns it, if it has a slice.
     @inline(__always)
     mutating func end(_ key: HeapKey, address: UInt64) -> Block? {
-        let s = slot(key)
-        guard !heaps[s].open.isEmpty else { return nil }
-        return heaps[s].open.removeValue(forKey: address)
+        heaps[slot(key)].open.removeValue(forKey: address)
     }
 
     /// Forgets every block of a heap (it was destroyed); returns them in allocation order.

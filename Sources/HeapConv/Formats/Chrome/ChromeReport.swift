@@ -37,7 +37,7 @@ extension ChromeWriter {
 
     /// One warning per heap (the five worst) whose lifetime slices need more rows than a viewer shows well.
     private func concurrencyWarnings() -> [String] {
-        guard let lifetimes else { return [] }
+        guard lifetimesEnabled else { return [] }
         let crowded = lifetimes.rowsNeeded().filter { $0.value > Self.concurrentSlicesWarning }
             .sorted { ($0.value, $1.key) > ($1.value, $0.key) }
         var lines = crowded.prefix(5).map { key, count in

@@ -10,15 +10,15 @@ extension ChromeWriter {
         let key = HeapKey(processID: c.processID, heap: c.heap)
         switch event {
         case .alloc(_, let address, let size, _):
-            try beginLifetime(key, address: address, size: size, thread: c.threadID, stack: batch.stack(c.stack), at: ts)
+            try allocate(key, address: address, size: size, thread: c.threadID, stack: batch.stack(c.stack), at: ts)
         case .realloc(_, let address, let size, let oldAddress, _, _):
-            try endLifetime(key, address: oldAddress, thread: c.threadID, at: ts, reason: nil)
-            try beginLifetime(key, address: address, size: size, thread: c.threadID, stack: batch.stack(c.stack), at: ts)
+            try free(key, address: oldAddress, thread: c.threadID, at: ts, reason: nil)
+            try allocate(key, address: address, size: size, thread: c.threadID, stack: batch.stack(c.stack), at: ts)
         case .free(_, let address, _):
-            try endLifetime(key, address: address, thread: c.threadID, at: ts, reason: nil)
+            try free(key, address: address, thread: c.threadID, at: ts, reason: nil)
         case .destroy:
-            let ended = lifetimes!.endAll(key)
-            guard !lifetimes!.leaksOnly else { return }
+            let ended = lifetimes.endAll(key)
+            guard !leaksOnly else { return }
             for (address, block) in ended {
                 try end(key, address: address, block: block, thread: c.threadID, at: ts, reason: "\"heap_destroyed\":true")
             }
@@ -27,29 +27,35 @@ extension ChromeWriter {
         }
     }
 
-    private mutating func beginLifetime(
+    @inline(__always)
+    private mutating func allocate(
         _ key: HeapKey, address: UInt64, size: UInt64, thread: UInt32, stack: ArraySlice<UInt64>?, at ts: UInt64
     ) throws(ConversionError) {
-        // A second allocation at a live address means its free was not traced: close the old slice.
-        try endLifetime(key, address: address, thread: thread, at: ts, reason: "\"superseded\":true")
-        guard lifetimes!.selects(size: size) else { return }
-        let block = lifetimes!.begin(key, address: address, size: size, threadID: thread, at: ts, stack: stack)
-        if !lifetimes!.leaksOnly {
-            try holdBegin(key, address: address, block: block, stack: stack, at: ts)
+        let (begun, replaced) = lifetimes.allocate(key, address: address, size: size, threadID: thread, at: ts, stack: stack)
+        guard !leaksOnly else { return }
+        if let replaced {
+            // A second allocation at a live address means its free was not traced: close the old slice.
+            try end(key, address: address, block: replaced, thread: thread, at: ts, reason: "\"superseded\":true")
+        }
+        if let begun {
+            // Degenerate inputs (every event at one time) would hold everything: bound what is held.
+            if heldBegins.count >= Self.maximumHeldBegins { try releaseHeldBegins() }
+            heldBegins.hold(key, address: address, block: begun, stack: stack, at: ts)
         }
     }
 
     @inline(__always)
-    private mutating func endLifetime(_ key: HeapKey, address: UInt64, thread: UInt32, at ts: UInt64, reason: StaticString?) throws(ConversionError) {
-        guard let block = lifetimes!.end(key, address: address), !lifetimes!.leaksOnly else { return }
+    private mutating func free(_ key: HeapKey, address: UInt64, thread: UInt32, at ts: UInt64, reason: StaticString?) throws(ConversionError) {
+        guard let block = lifetimes.end(key, address: address), !leaksOnly else { return }
         try end(key, address: address, block: block, thread: thread, at: ts, reason: reason)
     }
 
     /// Ends a block's slice: an `n` if its `b` is still held back (it began at this very time), else an `e`.
+    @inline(__always)
     private mutating func end(
         _ key: HeapKey, address: UInt64, block: ChromeLifetimes.Block, thread: UInt32, at ts: UInt64, reason: StaticString?
     ) throws(ConversionError) {
-        if let held = heldBegins.take(block.sequence) {
+        if block.start == ts, let held = heldBegins.take(block.sequence) {
             try writeSlice("{\"ph\":\"n\",\"ts\":", key, address: address, block: block,
                            stack: heldBegins.frames(held), reason: reason)
         } else {
@@ -58,20 +64,11 @@ extension ChromeWriter {
         }
     }
 
-    /// Keeps a `b` back while time stays at `ts`, copying its stack.
-    private mutating func holdBegin(
-        _ key: HeapKey, address: UInt64, block: ChromeLifetimes.Block, stack: ArraySlice<UInt64>?, at ts: UInt64
-    ) throws(ConversionError) {
-        // Degenerate inputs (every event at one time) would hold everything: bound what is held.
-        if heldBegins.count >= Self.maximumHeldBegins { try releaseHeldBegins() }
-        heldBegins.hold(key, address: address, block: block, stack: stack, at: ts)
-    }
-
     /// Writes the held-back `b` records, in allocation order: time has moved on.
     mutating func releaseHeldBegins() throws(ConversionError) {
         var held = heldBegins
         heldBegins = HeldBegins()
-        for begin in held.all() {
+        for begin in held.begins where !begin.taken {
             try writeSlice("{\"ph\":\"b\",\"ts\":", begin.key, address: begin.address, block: begin.block,
                            stack: held.frames(begin), reason: nil)
         }
@@ -145,27 +142,30 @@ extension ChromeWriter {
     /// `"leaked": true`. For `leaks`, first writes their `b` records, in allocation order: back in time,
     /// since only now is it known which blocks survive.
     mutating func writeSurvivors() throws(ConversionError) {
-        guard let lifetimes else { return }
+        guard lifetimesEnabled else { return }
         let end = UInt64(bitPattern: latest &- origin)
         // Held-back begins are blocks allocated at the last time and still alive: zero-length leaks.
-        var held = heldBegins
+        let held = heldBegins
         heldBegins = HeldBegins()
-        for begin in held.all() {
+        var zeroLength = Set<UInt64>()
+        for begin in held.begins where !begin.taken {
             try writeSlice("{\"ph\":\"n\",\"ts\":", begin.key, address: begin.address, block: begin.block,
                            stack: held.frames(begin), reason: "\"leaked\":true")
+            zeroLength.insert(begin.block.sequence)
         }
-        let survivors = lifetimes.survivors().filter { held.take($0.block.sequence) == nil }
-        if lifetimes.leaksOnly {
+        let survivors = lifetimes.survivors()
+        if leaksOnly {
             for (key, address, block) in survivors {
                 let stack = lifetimes.stacks.frames(of: block.stack)
                 if block.start == end {
                     try writeSlice("{\"ph\":\"n\",\"ts\":", key, address: address, block: block, stack: stack, reason: "\"leaked\":true")
+                    zeroLength.insert(block.sequence)
                 } else {
                     try writeSlice("{\"ph\":\"b\",\"ts\":", key, address: address, block: block, stack: stack, reason: nil)
                 }
             }
         }
-        for (key, address, block) in survivors where !(lifetimes.leaksOnly && block.start == end) {
+        for (key, address, block) in survivors where !zeroLength.contains(block.sequence) {
             try output.reserve(Self.recordRoom)
             writeEnd(key, address: address, block: block, thread: block.threadID, at: end, reason: "\"leaked\":true")
         }
@@ -173,24 +173,30 @@ extension ChromeWriter {
 }
 
 /// `b` records not written yet because their block may end at the time it began, with copies of their
-/// stacks. All share one time; memory is bounded by ``ChromeWriter/maximumHeldBegins``.
+/// stacks. All share one time; memory is bounded by ``ChromeWriter/maximumHeldBegins``. Usually one or two
+/// are held, found by a short scan; past ``indexed`` an ``AddressMap`` finds them by sequence number.
 struct HeldBegins {
     struct Begin {
         var key: HeapKey
         var address: UInt64
         var block: ChromeLifetimes.Block
         var frames: Range<Int>?
+        /// Ended at the time it began (written as an `n`).
+        var taken = false
     }
+
+    static let indexed = 32
 
     /// The time of every held begin, nanoseconds after the origin.
     private(set) var time: UInt64 = 0
-    private var begins: [Begin?] = []
+    private(set) var begins: [Begin] = []
     private var bySequence = AddressMap<Int>()
     private var stackFrames: [UInt64] = []
 
     var isEmpty: Bool { begins.isEmpty }
     var count: Int { begins.count }
 
+    @inline(__always)
     mutating func hold(_ key: HeapKey, address: UInt64, block: ChromeLifetimes.Block, stack: ArraySlice<UInt64>?, at ts: UInt64) {
         time = ts
         var frames: Range<Int>?
@@ -199,19 +205,31 @@ struct HeldBegins {
             stackFrames.append(contentsOf: stack)
             frames = start..<stackFrames.count
         }
-        bySequence.updateValue(begins.count, forKey: block.sequence)
         begins.append(Begin(key: key, address: address, block: block, frames: frames))
+        if begins.count > Self.indexed {
+            if begins.count == Self.indexed + 1 {
+                for (i, begin) in begins.enumerated() { bySequence.updateValue(i, forKey: begin.block.sequence) }
+            } else {
+                bySequence.updateValue(begins.count - 1, forKey: block.sequence)
+            }
+        }
     }
 
-    /// Removes and returns the held begin of block `sequence`, if it is held.
+    /// Marks the held begin of block `sequence` as ended and returns it, if it is held.
+    @inline(__always)
     mutating func take(_ sequence: UInt64) -> Begin? {
-        guard !bySequence.isEmpty, let index = bySequence.removeValue(forKey: sequence) else { return nil }
-        defer { begins[index] = nil }
+        guard !begins.isEmpty else { return nil }
+        let index: Int
+        if begins.count > Self.indexed {
+            guard let i = bySequence.removeValue(forKey: sequence) else { return nil }
+            index = i
+        } else {
+            guard let i = begins.lastIndex(where: { $0.block.sequence == sequence && !$0.taken }) else { return nil }
+            index = i
+        }
+        begins[index].taken = true
         return begins[index]
     }
-
-    /// The begins still held, in the order they were held (allocation order).
-    func all() -> [Begin] { begins.compactMap { $0 } }
 
     func frames(_ begin: Begin) -> ArraySlice<UInt64>? { begin.frames.map { stackFrames[$0] } }
 

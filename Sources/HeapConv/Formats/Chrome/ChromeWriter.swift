@@ -61,7 +61,10 @@ public struct ChromeWriter: EventWriter {
     private var namedProcesses: Set<UInt32> = []
     private var namedThreads: Set<UInt64> = []
 
-    var lifetimes: ChromeLifetimes?
+    var lifetimes: ChromeLifetimes
+    /// Copies of ``lifetimes``' settings, read per event without touching its storage.
+    let lifetimesEnabled: Bool
+    let leaksOnly: Bool
     /// `b` records held back while their time is the current one, in case the block ends at that same
     /// time (see ``ChromeWriter/holdBegin(_:address:block:stack:at:)``).
     var heldBegins = HeldBegins()
@@ -94,6 +97,8 @@ public struct ChromeWriter: EventWriter {
         self.inputName = inputName
         self.inputFacts = inputFacts
         self.lifetimes = ChromeLifetimes(options.lifetimes)
+        self.lifetimesEnabled = lifetimes.enabled
+        self.leaksOnly = lifetimes.leaksOnly
     }
 
     public var report: [String] { reportLines }
@@ -151,7 +156,7 @@ public struct ChromeWriter: EventWriter {
         if case .changed(let key) = live.apply(event) {
             writeCounters(of: key)
         }
-        if lifetimes != nil {
+        if lifetimesEnabled {
             try writeLifetimes(of: event, in: batch, at: ts)
         }
     }
