@@ -6,6 +6,11 @@
 public final class OutputBuffer {
     private let storage: UnsafeMutableRawBufferPointer
     /// Bytes appended since the last flush.
+    // Unchecked exclusivity: every append reads and writes `count`, and the runtime check of a class
+    // property cost the Chrome writer 7% of its time. No access can overlap another: the buffer is used by
+    // one thread, and no method calls out to other code while it holds `count` (only `flush()` calls the
+    // sink, after reading `count` and before resetting it, outside any access).
+    @exclusivity(unchecked)
     public private(set) var count = 0
     /// Bytes flushed to the sink so far.
     public private(set) var flushedBytes: UInt64 = 0
