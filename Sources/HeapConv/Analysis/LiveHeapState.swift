@@ -40,33 +40,29 @@ public struct HeapTotals: Equatable, Sendable {
 /// block allocated before the trace began is counted in ``HeapTotals/unknownFrees`` and never drives a
 /// counter negative; a destroyed heap releases all its blocks.
 ///
-/// Heaps live in an array indexed through one dictionary, and the last heap used is remembered: events of
-/// one heap tend to follow each other, so most events cost one ``AddressMap`` probe for their address and
-/// no hashing of their heap (the Chrome writer applies every event and needs this to stay fast).
+/// Heaps live in an array indexed through ``HeapSlots``, and blocks in an ``AddressMap``: most events cost
+/// one probe for their address and no hashing of their heap (the Chrome writer applies every event and
+/// needs this to stay fast).
 public struct LiveHeapState {
     private struct Heap {
         var totals = HeapTotals()
         var blocks = AddressMap<UInt64>()
     }
 
-    private var slots: [HeapKey: Int] = [:]
-    private var keys: [HeapKey] = []
+    private var slots = HeapSlots()
     private var heaps: [Heap] = []
-    private var lastKey: HeapKey?
-    private var lastSlot = 0
 
     public init() {}
 
     /// The totals of every heap that saw an allocation, reallocation or free. Builds a dictionary: use
     /// ``totals(of:)`` for one heap.
     public var totals: [HeapKey: HeapTotals] {
-        Dictionary(uniqueKeysWithValues: zip(keys, heaps.lazy.map(\.totals)))
+        Dictionary(uniqueKeysWithValues: zip(slots.keys, heaps.lazy.map(\.totals)))
     }
 
     /// The totals of one heap, if it saw an allocation, reallocation or free.
     public func totals(of key: HeapKey) -> HeapTotals? {
-        if key == lastKey { return heaps[lastSlot].totals }
-        return slots[key].map { heaps[$0].totals }
+        slots.existingSlot(key).map { heaps[$0].totals }
     }
 
     /// What an event did to its heap's live set.
@@ -80,19 +76,9 @@ public struct LiveHeapState {
     /// The slot of `key`'s heap, created when `create` is set.
     @inline(__always)
     private mutating func slot(_ key: HeapKey, create: Bool) -> Int? {
-        if key == lastKey { return lastSlot }
-        let slot: Int
-        if let existing = slots[key] {
-            slot = existing
-        } else {
-            guard create else { return nil }
-            slot = heaps.count
-            heaps.append(Heap())
-            keys.append(key)
-            slots[key] = slot
-        }
-        lastKey = key
-        lastSlot = slot
+        guard create else { return slots.slot(key) }
+        let (slot, isNew) = slots.slot(creating: key)
+        if isNew { heaps.append(Heap()) }
         return slot
     }
 
@@ -158,12 +144,12 @@ public struct LiveHeapState {
 
     /// The live blocks of a heap (address → size), for leak reports.
     public func liveBlocks(of key: HeapKey) -> [UInt64: UInt64] {
-        guard let slot = slots[key] else { return [:] }
+        guard let slot = slots.existingSlot(key) else { return [:] }
         return Dictionary(uniqueKeysWithValues: heaps[slot].blocks.entries.lazy.map { ($0.key, $0.value) })
     }
 
     /// The size of the live block at `address` in `key`'s heap, if it is live.
     public func size(of address: UInt64, in key: HeapKey) -> UInt64? {
-        slots[key].flatMap { heaps[$0].blocks[address] }
+        slots.existingSlot(key).flatMap { heaps[$0].blocks[address] }
     }
 }

@@ -31,11 +31,8 @@ struct ChromeLifetimes {
         var peak = 0
     }
 
-    private var slots: [HeapKey: Int] = [:]
-    private var keys: [HeapKey] = []
+    private var slots = HeapSlots()
     private var heaps: [Heap] = []
-    private var lastKey: HeapKey?
-    private var lastSlot = 0
     private var nextSequence: UInt64 = 1
     private(set) var stacks = StackTable()
 
@@ -53,18 +50,8 @@ struct ChromeLifetimes {
 
     @inline(__always)
     private mutating func slot(_ key: HeapKey) -> Int {
-        if key == lastKey { return lastSlot }
-        let slot: Int
-        if let existing = slots[key] {
-            slot = existing
-        } else {
-            slot = heaps.count
-            heaps.append(Heap())
-            keys.append(key)
-            slots[key] = slot
-        }
-        lastKey = key
-        lastSlot = slot
+        let (slot, isNew) = slots.slot(creating: key)
+        if isNew { heaps.append(Heap()) }
         return slot
     }
 
@@ -104,7 +91,7 @@ struct ChromeLifetimes {
     /// Every block still alive, in allocation order (which is time order), with its heap.
     func survivors() -> [(key: HeapKey, address: UInt64, block: Block)] {
         var all: [(key: HeapKey, address: UInt64, block: Block)] = []
-        for (key, heap) in zip(keys, heaps) {
+        for (key, heap) in zip(slots.keys, heaps) {
             for (address, block) in heap.open.entries { all.append((key, address, block)) }
         }
         return all.sorted { $0.block.sequence < $1.block.sequence }
@@ -114,7 +101,7 @@ struct ChromeLifetimes {
     /// all end together).
     func rowsNeeded() -> [HeapKey: Int] {
         var rows: [HeapKey: Int] = [:]
-        for (key, heap) in zip(keys, heaps) {
+        for (key, heap) in zip(slots.keys, heaps) {
             rows[key] = leaksOnly ? heap.open.count : heap.peak
         }
         return rows

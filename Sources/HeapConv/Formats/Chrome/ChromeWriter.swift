@@ -52,11 +52,10 @@ public struct ChromeWriter: EventWriter {
     private var live = LiveHeapState()
     /// The counter values last written, per heap and per process, to write only changes and keep process
     /// totals as sums of heap values.
-    private var heapSlots: [HeapKey: Int] = [:]
+    private var heapSlots = HeapSlots()
     private var heapCounters: [ShownCounters] = []
     private var processSlots: [UInt32: Int] = [:]
     private var processCounters: [ShownCounters] = []
-    private var lastHeap: (key: HeapKey, slot: Int)?
 
     private var namedProcesses: Set<UInt32> = []
     private var namedThreads: Set<UInt64> = []
@@ -238,29 +237,21 @@ public struct ChromeWriter: EventWriter {
         output.append("}}")
     }
 
-    /// The slot of a heap's shown counters, created on first use; the last heap is cached because events
-    /// of one heap tend to follow each other.
+    /// The slot of a heap's shown counters, created on first use.
     @inline(__always)
     private mutating func heapSlot(_ key: HeapKey) -> Int {
-        if let last = lastHeap, last.key == key { return last.slot }
-        let slot: Int
-        if let existing = heapSlots[key] {
-            slot = existing
+        let (slot, isNew) = heapSlots.slot(creating: key)
+        guard isNew else { return slot }
+        let process: Int
+        if let existing = processSlots[key.processID] {
+            process = existing
         } else {
-            let process: Int
-            if let existing = processSlots[key.processID] {
-                process = existing
-            } else {
-                process = processCounters.count
-                processCounters.append(ShownCounters(prefix: text.store(",\"pid\":\(key.processID),\"name\":\"all heaps")))
-                processSlots[key.processID] = process
-            }
-            slot = heapCounters.count
-            let prefix = text.store(",\"pid\":\(key.processID),\"name\":\"heap 0x" + String(key.heap, radix: 16))
-            heapCounters.append(ShownCounters(process: process, prefix: prefix))
-            heapSlots[key] = slot
+            process = processCounters.count
+            processCounters.append(ShownCounters(prefix: text.store(",\"pid\":\(key.processID),\"name\":\"all heaps")))
+            processSlots[key.processID] = process
         }
-        lastHeap = (key, slot)
+        let prefix = text.store(",\"pid\":\(key.processID),\"name\":\"heap 0x" + String(key.heap, radix: 16))
+        heapCounters.append(ShownCounters(process: process, prefix: prefix))
         return slot
     }
 
