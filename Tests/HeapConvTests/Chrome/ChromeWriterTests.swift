@@ -239,20 +239,39 @@ import Testing
     }
 
     @Test func metadataRecordsSourceVersionOriginAndInputFacts() throws {
-        let facts = InfoValue.object([("clock", .string("QPC, 10 MHz")), ("huge", .uint(.max)), ("small", .int(-3))])
+        let odd = "quote \" backslash \\ newline \n control \u{1} é"
+        let facts = InfoValue.object([("clock", .string("QPC, 10 MHz")), ("huge", .uint(.max)), ("small", .int(-3)),
+                                      ("odd", .string(odd)), ("long", .string(String(repeating: "x", count: 10_000)))])
         let input = SampleEvents.everyKind()
-        let trace = try ChromeTrace.write([input], lifetimes: .large(4096), facts: facts)
+        // Facts longer than the buffer make the trailer cross a flush.
+        let trace = try ChromeTrace.write([input], lifetimes: .large(4096), facts: facts, bufferCapacity: 4096)
         let metadata = trace.metadata
         #expect(metadata["source"] as? String == "sample.jsonl")
         #expect(metadata["heapconv-version"] as? String == HeapConvVersion.string)
         #expect(metadata["clock"] as? String == "QPC, 10 MHz")
         #expect(metadata["lifetimes"] as? String == "large:4096")
+        #expect((metadata["heap-events"] as? NSNumber)?.intValue == input.count)
+        #expect((metadata["trace-events"] as? NSNumber)?.intValue == trace.records.count)
         #expect(metadata["ts-origin-ns"] as? String == String(input.events[0].timestamp))
         #expect(metadata["ts-origin"] as? String == Timestamps.iso8601(input.events[0].timestamp))
         let inputFacts = try #require(metadata["input"] as? [String: Any])
         #expect(inputFacts["huge"] as? String == String(UInt64.max))
         #expect((inputFacts["small"] as? NSNumber)?.intValue == -3)
+        #expect(inputFacts["odd"] as? String == odd)
+        #expect((inputFacts["long"] as? String)?.count == 10_000)
         #expect(metadata["clock-domain"] == nil, "catapult would take it as its clock domain")
+    }
+
+    @Test func theTrailerFitsWhereverTheMetadataEnds() throws {
+        // Metadata of every length across a buffer's worth, so that it ends at each position in the buffer.
+        for padding in 0..<2_100 {
+            let sink = MemoryByteSink()
+            var writer = ChromeWriter(output: OutputBuffer(sink: sink, capacity: 2048),
+                                      options: ConversionOptions(inputPath: "a", outputPath: "b"), inputName: "a",
+                                      inputFacts: .object([("pad", .string(String(repeating: "x", count: 2_000 + padding)))]))
+            try writer.finish()
+            #expect(sink.bytes.suffix(3) == Array("}}\n".utf8))
+        }
     }
 
     @Test func emptyInputIsAValidTrace() throws {

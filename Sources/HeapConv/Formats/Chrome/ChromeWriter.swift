@@ -269,6 +269,7 @@ public struct ChromeWriter: EventWriter {
         try output.reserve(64)
         output.append("\n],\n\"metadata\":")
         try output.append(string: metadata().chromeJSON)
+        try output.reserve(2)
         output.append("}\n")
         try output.finish()
         reportLines = makeReport(bytes: output.totalBytes)
@@ -292,6 +293,7 @@ public struct ChromeWriter: EventWriter {
         entries.append(("lifetimes", .string(selection.argument)))
         entries.append(("instants", .bool(instants)))
         entries.append(("heap-events", .uint(heapEvents)))
+        entries.append(("trace-events", .uint(traceEvents)))
         if lateEvents > 0 {
             entries.append(("out-of-order-events", .uint(lateEvents)))
         }
