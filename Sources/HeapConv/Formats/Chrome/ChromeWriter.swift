@@ -3,7 +3,7 @@
 ///
 /// Per event it writes, in this order: the `M` names of a process or thread seen for the first time, the
 /// event as a thread-scoped instant (unless `--no-instants`), the `C` counters it changed (live bytes and
-/// blocks of its heap and of its process), and the `b`/`e` records of block lifetimes (`--lifetimes`).
+/// blocks of its heap and of its process), and the `b`/`e`/`n` records of block lifetimes (`--lifetimes`).
 /// Timestamps are microseconds after the first event, formatted exactly from integer nanoseconds.
 ///
 /// Events must come in time order: one earlier than an event before it is drawn at that earlier event's
@@ -50,8 +50,8 @@ public struct ChromeWriter: EventWriter {
     public private(set) var traceEvents: UInt64 = 0
 
     private var live = LiveHeapState()
-    /// The counter values last written, per heap and per process, to write only changes and keep process
-    /// totals as sums of heap values.
+    /// The counter values last written, per heap (by ``HeapSlots`` slot) and per process, to write only
+    /// changes and keep process totals as sums of heap values.
     private var heapSlots = HeapSlots()
     private var heapCounters: [ShownCounters] = []
     private var processSlots: [UInt32: Int] = [:]
@@ -65,7 +65,7 @@ public struct ChromeWriter: EventWriter {
     let lifetimesEnabled: Bool
     let leaksOnly: Bool
     /// `b` records held back while their time is the current one, in case the block ends at that same
-    /// time (see ``ChromeWriter/holdBegin(_:address:block:stack:at:)``).
+    /// time and becomes one `n` record (see `ChromeWriter+Lifetimes.swift`).
     var heldBegins = HeldBegins()
     private var reportLines: [String] = []
 
