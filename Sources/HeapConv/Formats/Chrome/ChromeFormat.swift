@@ -2,6 +2,6 @@
 public enum ChromeFormat {
     public static let entry = FormatEntry(
         name: "chrome", extensions: ["json"], allowsGzip: true,
-        summary: "Chrome trace JSON for Perfetto UI and chrome://tracing (write only)",
+        summary: "Chrome trace JSON for Perfetto (write)",
         makeReader: nil, makeWriter: { context in ChromeWriter(context: context) })
 }
