@@ -291,8 +291,11 @@ import Testing
         #expect(ChromeWriter.viewerWarnings(bytes: ChromeWriter.catapultLimit).isEmpty)
         let catapult = ChromeWriter.viewerWarnings(bytes: ChromeWriter.catapultLimit + 1)
         #expect(catapult.count == 1 && catapult[0].contains("chrome://tracing loads (512 MiB)") && catapult[0].contains("--no-instants"))
-        let perfetto = ChromeWriter.viewerWarnings(bytes: 3 << 30)
-        #expect(perfetto.count == 1 && perfetto[0].contains("3.0 GiB") && perfetto[0].contains("Perfetto web UI loads (about 1 GB)"))
+        let perfetto = ChromeWriter.viewerWarnings(bytes: 3 << 30, instants: false, lifetimes: .all)
+        #expect(perfetto == ["chrome: warning: 3.0 GiB of JSON is more than the Perfetto web UI loads (about 1 GB) and "
+                             + "chrome://tracing (512 MiB): keep fewer events with --pid, --heap, --event or --since/--until, "
+                             + "draw fewer lifetimes with --lifetimes leaks or large:BYTES; or open it in Perfetto through "
+                             + "a native trace_processor (trace_processor --httpd)"])
         #expect(ChromeWriter.grouped(1_234_567) == "1,234,567")
         #expect(ChromeWriter.grouped(12) == "12")
         #expect(ChromeWriter.size(5_872_026) == "5.6 MiB")
@@ -370,5 +373,22 @@ import Testing
         gunzip.waitUntilExit()
         #expect(gunzip.terminationStatus == 0)
         #expect(Array(unpacked) == Array(plain.text.utf8))
+    }
+}
+
+@Suite struct StackTableTests {
+    @Test func internsEachDistinctStackOnceAndGivesItBack() {
+        var rng = SplitMix64(seed: 11)
+        var table = StackTable()
+        var ids: [[UInt64]: Int32] = [:]
+        for _ in 0..<5_000 {
+            // Few distinct stacks, of lengths 0 to 5, sharing frames: many repeats.
+            let stack = (0..<Int(rng.next() % 6)).map { _ in 0x7ff0_0000_0000 + rng.next() % 4 }
+            let id = table.intern(stack[...])
+            if let known = ids[stack] { #expect(id == known) } else { ids[stack] = id }
+            #expect(table.frames(of: id).map(Array.init) == stack)
+        }
+        #expect(table.count == ids.count)
+        #expect(table.intern(nil) == StackTable.none && table.frames(of: StackTable.none) == nil)
     }
 }

@@ -118,20 +118,30 @@ struct StackTable {
 
     private var frames: [UInt64] = []
     private var ranges: [Range<Int>] = []
-    private var byHash: [Int: Int32] = [:]
+    /// The first stack stored under each hash.
+    private var byHash = AddressMap<Int32>()
     /// Stacks whose hash another stack already holds (rare).
     private var collided: [[UInt64]: Int32] = [:]
 
     /// Number of distinct stacks stored.
     var count: Int { ranges.count }
 
+    /// A 64-bit hash of the frames (multiply-xorshift per frame: a SipHash per stack cost more than the
+    /// rest of interning); collisions are resolved by comparing frames.
+    @inline(__always)
+    private static func hash(_ stack: ArraySlice<UInt64>) -> UInt64 {
+        var h = UInt64(truncatingIfNeeded: stack.count) &* 0x9E37_79B9_7F4A_7C15
+        for frame in stack {
+            h = (h ^ frame) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+        }
+        return h
+    }
+
     /// The id of `stack` (stored on first sight); ``none`` for `nil`.
     mutating func intern(_ stack: ArraySlice<UInt64>?) -> Int32 {
         guard let stack else { return Self.none }
-        var hasher = Hasher()
-        hasher.combine(stack.count)
-        for frame in stack { hasher.combine(frame) }
-        let hash = hasher.finalize()
+        let hash = Self.hash(stack)
         if let id = byHash[hash] {
             if frames[ranges[Int(id)]].elementsEqual(stack) { return id }
             let key = Array(stack)
@@ -141,7 +151,7 @@ struct StackTable {
             return id
         }
         let id = store(stack)
-        byHash[hash] = id
+        byHash.updateValue(id, forKey: hash)
         return id
     }
 

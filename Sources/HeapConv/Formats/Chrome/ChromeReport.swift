@@ -5,7 +5,7 @@ extension ChromeWriter {
         var lines = ["chrome: \(Self.grouped(traceEvents)) trace events for \(Self.grouped(heapEvents)) heap events, "
                      + "\(Self.size(bytes)) of JSON"
                      + (heapEvents > 0 ? " (\(bytes / heapEvents) bytes per heap event)" : "")]
-        lines += Self.viewerWarnings(bytes: bytes)
+        lines += Self.viewerWarnings(bytes: bytes, instants: instants, lifetimes: selection)
         if lateEvents > 0 {
             lines.append("chrome: warning: \(Self.grouped(lateEvents)) event\(lateEvents == 1 ? " was" : "s were") earlier "
                          + "than an event before \(lateEvents == 1 ? "it" : "them") (by up to \(Self.duration(maximumLateness))) "
@@ -20,12 +20,20 @@ extension ChromeWriter {
         return lines
     }
 
-    /// Warnings for a file of `bytes` bytes of JSON past what the viewers load.
-    static func viewerWarnings(bytes: UInt64) -> [String] {
-        let smaller = "filter with --pid, --heap, --since/--until, leave out instants with --no-instants, draw fewer lifetimes"
+    /// Warnings for a file of `bytes` bytes of JSON past what the viewers load, with the ways to make it
+    /// smaller that apply to a trace written with `instants` and `lifetimes`.
+    static func viewerWarnings(bytes: UInt64, instants: Bool = true, lifetimes: LifetimeSelection = .none) -> [String] {
+        var ways = ["keep fewer events with --pid, --heap, --event or --since/--until"]
+        if instants { ways.append("leave out the instants with --no-instants") }
+        switch lifetimes {
+        case .all: ways.append("draw fewer lifetimes with --lifetimes leaks or large:BYTES")
+        case .large: ways.append("draw fewer lifetimes with a larger --lifetimes large:BYTES")
+        case .leaks, .none: break
+        }
+        let smaller = ways.joined(separator: ", ")
         if bytes > perfettoUILimit {
             return ["chrome: warning: \(size(bytes)) of JSON is more than the Perfetto web UI loads (about 1 GB) "
-                    + "and chrome://tracing (512 MiB): \(smaller), or open it in Perfetto through a native "
+                    + "and chrome://tracing (512 MiB): \(smaller); or open it in Perfetto through a native "
                     + "trace_processor (trace_processor --httpd)"]
         }
         if bytes > catapultLimit {
