@@ -91,10 +91,12 @@ struct ChromeLifetimes {
     /// Every block still alive, in allocation order (which is time order), with its heap.
     func survivors() -> [(key: HeapKey, address: UInt64, block: Block)] {
         var all: [(key: HeapKey, address: UInt64, block: Block)] = []
+        all.reserveCapacity(heaps.reduce(0) { $0 + $1.open.count })
         for (key, heap) in zip(slots.keys, heaps) {
             for (address, block) in heap.open.entries { all.append((key, address, block)) }
         }
-        return all.sorted { $0.block.sequence < $1.block.sequence }
+        all.sort { $0.block.sequence < $1.block.sequence }
+        return all
     }
 
     /// Per heap, the most slices open at once (for `leaks`, the blocks that survive, since their slices
