@@ -3,8 +3,9 @@ import Testing
 @testable import HeapConv
 
 /// Throughput of the Chrome writer alone (no reading, no file, no compression), for the numbers in
-/// `Schemas/chrome-trace.md`. Off by default; run in release:
-/// `HEAPCONV_BENCH=1 swift test -c release --filter ChromeBenchmark`.
+/// `Schemas/chrome-trace.md`. Off by default; run in release, serially, and optionally for one case:
+/// `HEAPCONV_BENCH=1 [HEAPCONV_BENCH_ONLY=leaks] swift test -c release -Xswiftc -enable-testing --no-parallel --filter ChromeBenchmark`.
+/// It reports CPU time of the writing thread, which a shared machine disturbs less than wall time.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["HEAPCONV_BENCH"] != nil))
 struct ChromeBenchmarkTests {
     /// Counts bytes and drops them.
