@@ -208,7 +208,9 @@ struct HeldBegins {
         begins.append(Begin(key: key, address: address, block: block, frames: frames))
         if begins.count > Self.indexed {
             if begins.count == Self.indexed + 1 {
-                for (i, begin) in begins.enumerated() { bySequence.updateValue(i, forKey: begin.block.sequence) }
+                for (i, begin) in begins.enumerated() where !begin.taken {
+                    bySequence.updateValue(i, forKey: begin.block.sequence)
+                }
             } else {
                 bySequence.updateValue(begins.count - 1, forKey: block.sequence)
             }
