@@ -39,11 +39,31 @@ public struct HeapTotals: Equatable, Sendable {
 /// Memory grows with the number of live blocks, never with the number of events. A free or realloc of a
 /// block allocated before the trace began is counted in ``HeapTotals/unknownFrees`` and never drives a
 /// counter negative; a destroyed heap releases all its blocks.
+///
+/// Heaps live in an array indexed through ``HeapSlots``, and blocks in an ``AddressMap``: most events cost
+/// one probe for their address and no hashing of their heap (the Chrome writer applies every event and
+/// needs this to stay fast).
 public struct LiveHeapState {
-    public private(set) var totals: [HeapKey: HeapTotals] = [:]
-    private var blocks: [HeapKey: [UInt64: UInt64]] = [:]
+    private struct Heap {
+        var totals = HeapTotals()
+        var blocks = AddressMap<UInt64>()
+    }
+
+    private var slots = HeapSlots()
+    private var heaps: [Heap] = []
 
     public init() {}
+
+    /// The totals of every heap that saw an allocation, reallocation or free. Builds a dictionary: use
+    /// ``totals(of:)`` for one heap.
+    public var totals: [HeapKey: HeapTotals] {
+        Dictionary(uniqueKeysWithValues: zip(slots.keys, heaps.lazy.map(\.totals)))
+    }
+
+    /// The totals of one heap, if it saw an allocation, reallocation or free.
+    public func totals(of key: HeapKey) -> HeapTotals? {
+        slots.existingSlot(key).map { heaps[$0].totals }
+    }
 
     /// What an event did to its heap's live set.
     public enum Change: Equatable {
@@ -53,6 +73,15 @@ public struct LiveHeapState {
         case changed(HeapKey)
     }
 
+    /// The slot of `key`'s heap, created when `create` is set.
+    @inline(__always)
+    private mutating func slot(_ key: HeapKey, create: Bool) -> Int? {
+        guard create else { return slots.slot(key) }
+        let (slot, isNew) = slots.slot(creating: key)
+        if isNew { heaps.append(Heap()) }
+        return slot
+    }
+
     /// Applies `event`; returns whether its heap's live totals changed.
     @discardableResult
     public mutating func apply(_ event: HeapEvent) -> Change {
@@ -60,69 +89,67 @@ public struct LiveHeapState {
         let key = HeapKey(processID: c.processID, heap: c.heap)
         switch event {
         case .alloc(_, let address, let size, _):
-            var t = totals[key, default: HeapTotals()]
-            add(address, size, to: key, &t)
-            totals[key] = t
+            let s = slot(key, create: true)!
+            Self.add(address, size, to: &heaps[s])
             return .changed(key)
         case .realloc(_, let address, let size, let oldAddress, _, _):
-            var t = totals[key, default: HeapTotals()]
-            remove(oldAddress, from: key, &t)
-            add(address, size, to: key, &t)
-            totals[key] = t
+            let s = slot(key, create: true)!
+            Self.remove(oldAddress, from: &heaps[s])
+            Self.add(address, size, to: &heaps[s])
             return .changed(key)
         case .free(_, let address, _):
-            var t = totals[key, default: HeapTotals()]
-            let known = remove(address, from: key, &t)
-            totals[key] = t
-            return known ? .changed(key) : .none
+            let s = slot(key, create: true)!
+            return Self.remove(address, from: &heaps[s]) ? .changed(key) : .none
         case .destroy:
-            guard var t = totals[key], t.liveBlocks > 0 else {
-                blocks[key] = nil
+            guard let s = slot(key, create: false) else { return .none }
+            guard heaps[s].totals.liveBlocks > 0 else {
+                heaps[s].blocks = AddressMap()
                 return .none
             }
-            t.freedBytes &+= t.liveBytes
-            t.liveBytes = 0
-            t.liveBlocks = 0
-            totals[key] = t
-            blocks[key] = nil
+            heaps[s].totals.freedBytes &+= heaps[s].totals.liveBytes
+            heaps[s].totals.liveBytes = 0
+            heaps[s].totals.liveBlocks = 0
+            heaps[s].blocks = AddressMap()
             return .changed(key)
         case .create, .expand, .contract, .snapshot, .other:
             return .none
         }
     }
 
-    private mutating func add(_ address: UInt64, _ size: UInt64, to key: HeapKey, _ t: inout HeapTotals) {
-        t.allocatedBytes &+= size
-        if let previous = blocks[key, default: [:]].updateValue(size, forKey: address) {
+    @inline(__always)
+    private static func add(_ address: UInt64, _ size: UInt64, to heap: inout Heap) {
+        heap.totals.allocatedBytes &+= size
+        if let previous = heap.blocks.updateValue(size, forKey: address) {
             // The block was never freed in the trace (a missed free): replace it.
-            t.liveBytes &-= previous
-            t.liveBlocks -= 1
+            heap.totals.liveBytes &-= previous
+            heap.totals.liveBlocks -= 1
         }
-        t.liveBytes &+= size
-        t.liveBlocks += 1
-        t.peakBytes = max(t.peakBytes, t.liveBytes)
-        t.peakBlocks = max(t.peakBlocks, t.liveBlocks)
+        heap.totals.liveBytes &+= size
+        heap.totals.liveBlocks += 1
+        heap.totals.peakBytes = max(heap.totals.peakBytes, heap.totals.liveBytes)
+        heap.totals.peakBlocks = max(heap.totals.peakBlocks, heap.totals.liveBlocks)
     }
 
-    @discardableResult
-    private mutating func remove(_ address: UInt64, from key: HeapKey, _ t: inout HeapTotals) -> Bool {
-        guard let size = blocks[key]?.removeValue(forKey: address) else {
-            t.unknownFrees += 1
+    @discardableResult @inline(__always)
+    private static func remove(_ address: UInt64, from heap: inout Heap) -> Bool {
+        guard let size = heap.blocks.removeValue(forKey: address) else {
+            heap.totals.unknownFrees += 1
             return false
         }
-        t.liveBytes &-= size
-        t.liveBlocks -= 1
-        t.freedBytes &+= size
+        heap.totals.liveBytes &-= size
+        heap.totals.liveBlocks -= 1
+        heap.totals.freedBytes &+= size
         return true
     }
 
     /// The live blocks of a heap (address → size), for leak reports.
     public func liveBlocks(of key: HeapKey) -> [UInt64: UInt64] {
-        blocks[key] ?? [:]
+        guard let slot = slots.existingSlot(key) else { return [:] }
+        return Dictionary(uniqueKeysWithValues: heaps[slot].blocks.entries.lazy.map { ($0.key, $0.value) })
     }
 
     /// The size of the live block at `address` in `key`'s heap, if it is live.
     public func size(of address: UInt64, in key: HeapKey) -> UInt64? {
-        blocks[key]?[address]
+        slots.existingSlot(key).flatMap { heaps[$0].blocks[address] }
     }
 }

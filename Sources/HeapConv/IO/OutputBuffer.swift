@@ -61,6 +61,16 @@ public final class OutputBuffer {
         count += n
     }
 
+    /// Appends bytes that fit in the room already reserved with ``reserve(_:)`` (text formatted once and
+    /// copied often, such as a timestamp shared by several records); traps if they do not.
+    @inline(__always)
+    public func append(reserved bytes: UnsafeRawBufferPointer) {
+        precondition(count + bytes.count <= storage.count)
+        guard let source = bytes.baseAddress else { return }
+        storage.baseAddress!.advanced(by: count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
     /// Appends bytes of any length, flushing as needed.
     public func append(bytes: UnsafeRawBufferPointer) throws(ConversionError) {
         var rest = bytes

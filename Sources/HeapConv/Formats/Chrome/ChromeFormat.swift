@@ -3,5 +3,5 @@ public enum ChromeFormat {
     public static let entry = FormatEntry(
         name: "chrome", extensions: ["json"], allowsGzip: true,
         summary: "Chrome trace JSON for Perfetto (write)",
-        makeReader: nil, makeWriter: nil)
+        makeReader: nil, makeWriter: { context in ChromeWriter(context: context) })
 }

@@ -1,0 +1,221 @@
+/// Byte-level pieces of Chrome trace records: timestamps, counter values and the `args` of an instant.
+///
+/// Everything is formatted straight into the ``OutputBuffer``; callers reserve room first (see
+/// ``ChromeWriter``), these helpers only append.
+
+extension OutputBuffer {
+    /// Appends `ns` nanoseconds as microseconds with at most three decimals and no trailing zeros
+    /// (`12345678` → `12345.678`, `1500` → `1.5`, `2000` → `2`): exact, never through `Double` (at most
+    /// 24 bytes).
+    @inline(__always)
+    func appendMicroseconds(_ ns: UInt64) {
+        let (us, fraction) = ns.quotientAndRemainder(dividingBy: 1000)
+        append(decimal: us)
+        guard fraction != 0 else { return }
+        append(UInt8(ascii: "."))
+        let (hundreds, rest) = fraction.quotientAndRemainder(dividingBy: 100)
+        let (tens, ones) = rest.quotientAndRemainder(dividingBy: 10)
+        append(UInt8(truncatingIfNeeded: hundreds) &+ 0x30)
+        if rest != 0 {
+            append(UInt8(truncatingIfNeeded: tens) &+ 0x30)
+            if ones != 0 { append(UInt8(truncatingIfNeeded: ones) &+ 0x30) }
+        }
+    }
+
+    /// Appends a counter value as a JSON number that both importers read without loss up to 2^53: an
+    /// integer below that, the shortest round-tripping double above it (an integer past `Int64.max` would
+    /// make Perfetto's tokenizer reject the whole file). At most 24 bytes.
+    @inline(__always)
+    func appendCounterValue(_ value: UInt64) {
+        if value <= ChromeWriter.exactDoubleLimit {
+            append(decimal: value)
+        } else {
+            appendLargeCounterValue(value)
+        }
+    }
+
+    private func appendLargeCounterValue(_ value: UInt64) {
+        // Rare (2^53 live bytes is 8 PiB): a String here costs nothing per event.
+        for byte in Double(value).description.utf8 { append(byte) }
+    }
+
+    /// Appends `"0x...:0x...:n"`, the `id2.local` of a block's lifetime slice (at most 60 bytes).
+    @inline(__always)
+    func appendLifetimeID(heap: UInt64, address: UInt64, sequence: UInt64) {
+        append(UInt8(ascii: "\""))
+        append(hex: heap)
+        append(UInt8(ascii: ":"))
+        append(hex: address)
+        append(UInt8(ascii: ":"))
+        append(decimal: sequence)
+        append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a stack as a JSON array of hex strings, reserving room frame by frame (a stack may hold
+    /// thousands of frames). Leaves at least `reserveAfter` bytes of room.
+    func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int) throws(ConversionError) {
+        append(UInt8(ascii: "["))
+        var first = true
+        for frame in frames {
+            try reserve(maximumTextFrameLength + 4)
+            if !first { append(UInt8(ascii: ",")) }
+            first = false
+            append(UInt8(ascii: "\""))
+            append(hex: frame)
+            append(UInt8(ascii: "\""))
+        }
+        try reserve(reserveAfter)
+        append(UInt8(ascii: "]"))
+    }
+}
+
+/// Formats an event's fields as the `args` of its instant: `"cpu":3,"heap":"0x1a0000","address":"0x..."`.
+///
+/// 64-bit values (heap handles, addresses, sizes, spaces) and flags are `"0x..."` strings, since both
+/// importers read JSON numbers as doubles; 32-bit counts and ids are numbers. Time, process and thread are
+/// the record's own `ts`, `pid` and `tid`, so they are left out here.
+struct ChromeArgsEmitter: TextFieldEmitter {
+    let output: OutputBuffer
+    /// Room to leave after a long stack for the rest of the record.
+    let reserveAfterStack: Int
+
+    @inline(__always)
+    mutating func kind(_ kind: EventKind) {}
+
+    @inline(__always)
+    mutating func signed(_ field: EventField, _ value: Int64) {}
+
+    @inline(__always)
+    mutating func decimal(_ field: EventField, _ value: UInt64) {
+        switch field {
+        case .pid, .tid:
+            return
+        case .cpu:
+            // The first argument: `heap` always follows it.
+            output.append("\"cpu\":")
+            output.append(decimal: value)
+            output.append(UInt8(ascii: ","))
+        case .flags:
+            output.append(",\"flags\":\"")
+            output.append(hex: value)
+            output.append(UInt8(ascii: "\""))
+        default:
+            output.append(Self.keyPrefixes[field.rawValue])
+            if field.maximum > UInt64(UInt32.max) {
+                output.append(UInt8(ascii: "\""))
+                output.append(hex: value)
+                output.append(UInt8(ascii: "\""))
+            } else {
+                output.append(decimal: value)
+            }
+        }
+    }
+
+    @inline(__always)
+    mutating func hex(_ field: EventField, _ value: UInt64) {
+        if field == .heap {
+            output.append("\"heap\":\"")
+        } else {
+            output.append(Self.keyPrefixes[field.rawValue])
+            output.append(UInt8(ascii: "\""))
+        }
+        output.append(hex: value)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    mutating func source(_ source: HeapSource) {
+        switch source {
+        case .lookaside: output.append(",\"source\":\"lookaside\"")
+        case .lowFragmentation: output.append(",\"source\":\"lowfrag\"")
+        case .mainPath: output.append(",\"source\":\"mainpath\"")
+        case .slowPath: output.append(",\"source\":\"slowpath\"")
+        case .invalid: output.append(",\"source\":\"invalid\"")
+        case .segmentHeap: output.append(",\"source\":\"segmentheap\"")
+        case .other(let value):
+            output.append(",\"source\":")
+            output.append(decimal: UInt64(value))
+        }
+    }
+
+    mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
+        output.append(",\"stack\":")
+        try output.appendStackArray(frames, reserveAfter: reserveAfterStack)
+    }
+
+    /// `,"key":` for every ``EventField``, in its order (the same names as JSON Lines).
+    static let keyPrefixes: [StaticString] = [
+        ",\"event\":", ",\"ts\":", ",\"pid\":", ",\"tid\":", ",\"cpu\":", ",\"heap\":", ",\"address\":",
+        ",\"size\":", ",\"old_address\":", ",\"old_size\":", ",\"source\":", ",\"flags\":", ",\"opcode\":",
+        ",\"reserve_size\":", ",\"commit_size\":", ",\"allocated_size\":", ",\"committed_size\":",
+        ",\"decommit_size\":", ",\"free_space\":", ",\"committed_space\":", ",\"reserved_space\":",
+        ",\"large_ucr_space\":", ",\"allocated_space\":", ",\"no_of_ucrs\":", ",\"free_list_length\":",
+        ",\"ucr_length\":", ",\"process_id\":", ",\"stack\":",
+    ]
+
+    /// The instant names users know from Windows tools, by ``EventKind`` raw value, with the closing quote.
+    static let instantNames: [StaticString] = [
+        "HeapCreate\"", "HeapAlloc\"", "HeapReAlloc\"", "HeapFree\"", "HeapDestroy\"", "HeapExpand\"",
+        "HeapContract\"", "HeapSnapShot\"", "HeapEvent\"",
+    ]
+}
+
+/// Text formatted once and copied into many records: the current event's `ts`, shared by its instant and
+/// counters, and the `pid` and name prefix of each counter track.
+struct ChromeRecordText {
+    private var ts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var tsCount = 0
+    private var arena: [UInt8] = []
+
+    /// Formats `ns` nanoseconds as the `ts` to copy (the same text as
+    /// ``OutputBuffer/appendMicroseconds(_:)``, at most 24 of the 32 bytes).
+    @inline(__always)
+    mutating func setTimestamp(_ ns: UInt64) {
+        let (us, fraction) = ns.quotientAndRemainder(dividingBy: 1000)
+        tsCount = withUnsafeMutableBytes(of: &ts) { text -> Int in
+            var count = OutputBuffer.decimalDigitCount(us)
+            var value = us
+            var i = count
+            repeat {
+                i -= 1
+                let (q, r) = value.quotientAndRemainder(dividingBy: 10)
+                text[i] = UInt8(truncatingIfNeeded: r) &+ 0x30
+                value = q
+            } while value != 0
+            guard fraction != 0 else { return count }
+            let (hundreds, rest) = fraction.quotientAndRemainder(dividingBy: 100)
+            let (tens, ones) = rest.quotientAndRemainder(dividingBy: 10)
+            text[count] = UInt8(ascii: ".")
+            text[count + 1] = UInt8(truncatingIfNeeded: hundreds) &+ 0x30
+            count += 2
+            if rest != 0 {
+                text[count] = UInt8(truncatingIfNeeded: tens) &+ 0x30
+                count += 1
+                if ones != 0 {
+                    text[count] = UInt8(truncatingIfNeeded: ones) &+ 0x30
+                    count += 1
+                }
+            }
+            return count
+        }
+    }
+
+    /// Appends the `ts` last set (room must be reserved).
+    @inline(__always)
+    func appendTimestamp(to output: OutputBuffer) {
+        withUnsafeBytes(of: ts) { output.append(reserved: UnsafeRawBufferPointer(rebasing: $0[0..<tsCount])) }
+    }
+
+    /// Keeps `text` for ``append(_:to:)``.
+    mutating func store(_ text: String) -> Range<Int> {
+        let start = arena.count
+        arena.append(contentsOf: text.utf8)
+        return start..<arena.count
+    }
+
+    /// Appends text kept by ``store(_:)`` (room must be reserved).
+    @inline(__always)
+    func append(_ range: Range<Int>, to output: OutputBuffer) {
+        arena.withUnsafeBytes { output.append(reserved: UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+}

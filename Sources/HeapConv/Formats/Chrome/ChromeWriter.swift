@@ -1,0 +1,317 @@
+/// Writes heap events as Chrome trace JSON (the Trace Event Format's object form) for the Perfetto UI and
+/// chrome://tracing, as a stream: `Schemas/chrome-trace.md` documents every record.
+///
+/// Per event it writes, in this order: the `M` names of a process or thread seen for the first time, the
+/// event as a thread-scoped instant (unless `--no-instants`), the `C` counters it changed (live bytes and
+/// blocks of its heap and of its process), and the `b`/`e`/`n` records of block lifetimes (`--lifetimes`).
+/// Timestamps are microseconds after the first event, formatted exactly from integer nanoseconds.
+///
+/// Events must come in time order: one earlier than an event before it is drawn at that earlier event's
+/// time, so the output stays sorted, and ``report`` says how many were and by how much. The only records
+/// that go back in time are the `leaks` slices, written after the last event because only then is it known
+/// which blocks leaked; both importers sort events by time before building slices.
+///
+/// Memory grows with what must be remembered (live blocks, heaps, threads, distinct stacks for `leaks`),
+/// never with the number of events.
+public struct ChromeWriter: EventWriter {
+    /// Integers up to 2^53 survive both importers' conversion to double exactly.
+    static let exactDoubleLimit: UInt64 = 1 << 53
+    /// chrome://tracing reads the whole file into one JavaScript string, which V8 caps just under 512 MiB.
+    public static let catapultLimit: UInt64 = 512 << 20
+    /// The Perfetto web UI runs its trace processor in WebAssembly and runs out of memory past about 1 GB.
+    public static let perfettoUILimit: UInt64 = 1 << 30
+    /// More lifetime slices open at once in one heap than this get a warning: each is a row in the viewers.
+    public static let concurrentSlicesWarning = 300
+
+    /// Room for an event's records other than stack frames (a stack reserves per frame).
+    static let recordRoom = 2048
+    /// At most this many `b` records are held back at one timestamp (see ``HeldBegins``).
+    static let maximumHeldBegins = 16_384
+
+    let output: OutputBuffer
+    let instants: Bool
+    let selection: LifetimeSelection
+    let inputName: String
+    let inputFacts: InfoValue?
+
+    private var started = false
+    private var needsSeparator = false
+    /// The first event's timestamp: `ts` 0.
+    private(set) var origin: Int64 = 0
+    private(set) var hasOrigin = false
+    /// The time the last event was drawn at (its own, or a later one's for an out-of-order event).
+    private(set) var latest: Int64 = 0
+    private(set) var lateEvents: UInt64 = 0
+    private(set) var maximumLateness: UInt64 = 0
+
+    /// Heap events written.
+    public private(set) var heapEvents: UInt64 = 0
+    /// Records in `traceEvents` (names, instants, counters, lifetime slices).
+    public private(set) var traceEvents: UInt64 = 0
+
+    private var live = LiveHeapState()
+    /// The counter values last written, per heap (by ``HeapSlots`` slot) and per process, to write only
+    /// changes and keep process totals as sums of heap values.
+    private var heapSlots = HeapSlots()
+    private var heapCounters: [ShownCounters] = []
+    private var processSlots: [UInt32: Int] = [:]
+    private var processCounters: [ShownCounters] = []
+
+    private var namedProcesses: Set<UInt32> = []
+    private var namedThreads: Set<UInt64> = []
+
+    var lifetimes: ChromeLifetimes
+    /// Copies of ``lifetimes``' settings, read per event without touching its storage.
+    let lifetimesEnabled: Bool
+    let leaksOnly: Bool
+    /// `b` records held back while their time is the current one, in case the block ends at that same
+    /// time and becomes one `n` record (see `ChromeWriter+Lifetimes.swift`).
+    var heldBegins = HeldBegins()
+    private var reportLines: [String] = []
+
+    /// What the counters of one heap or process last showed.
+    private struct ShownCounters {
+        var bytes: UInt64 = 0
+        var blocks: UInt64 = 0
+        /// For a heap, the slot of its process; unused for a process.
+        var process: Int = 0
+        /// `,"pid":4242,"name":"heap 0x1a0000` or `,"pid":4242,"name":"all heaps` in ``text``.
+        var prefix: Range<Int>
+    }
+    private var text = ChromeRecordText()
+    /// Threads already named, by `pid << 32 | tid`, and a small cache in front of them.
+    private var threadCache = [(key: UInt64, valid: Bool)](repeating: (0, false), count: 64)
+
+    /// A writer for a conversion: options, input name and facts come from `context`.
+    public init(context: WriterContext) {
+        self.init(output: context.output, options: context.options, inputName: context.inputName,
+                  inputFacts: context.inputFacts)
+    }
+
+    /// A writer into `output`, taking `lifetimes` and `noInstants` from `options`.
+    public init(output: OutputBuffer, options: ConversionOptions, inputName: String, inputFacts: InfoValue? = nil) {
+        self.output = output
+        self.instants = !options.noInstants
+        self.selection = options.lifetimes
+        self.inputName = inputName
+        self.inputFacts = inputFacts
+        self.lifetimes = ChromeLifetimes(options.lifetimes)
+        self.lifetimesEnabled = lifetimes.enabled
+        self.leaksOnly = lifetimes.leaksOnly
+    }
+
+    public var report: [String] { reportLines }
+
+    // MARK: Events
+
+    public mutating func write(_ batch: EventBatch) throws(ConversionError) {
+        if !started { try start() }
+        for event in batch.events {
+            try write(event, in: batch)
+        }
+    }
+
+    @inline(__always)
+    private mutating func write(_ event: HeapEvent, in batch: EventBatch) throws(ConversionError) {
+        let c = event.context
+        var time = c.timestamp
+        if !hasOrigin {
+            hasOrigin = true
+            origin = time
+            latest = time
+        }
+        if time < latest {
+            lateEvents += 1
+            maximumLateness = max(maximumLateness, UInt64(bitPattern: latest &- time))
+            time = latest
+        } else {
+            latest = time
+        }
+        // `time >= origin` always holds, so the difference fits in a UInt64 even across the whole Int64 range.
+        let ts = UInt64(bitPattern: time &- origin)
+        heapEvents += 1
+        if !heldBegins.isEmpty && ts != heldBegins.time {
+            try releaseHeldBegins()
+        }
+
+        text.setTimestamp(ts)
+        try output.reserve(Self.recordRoom)
+        nameThread(process: c.processID, thread: c.threadID)
+        if instants {
+            separate()
+            output.append("{\"ph\":\"i\",\"ts\":")
+            text.appendTimestamp(to: output)
+            output.append(",\"pid\":")
+            output.append(decimal: UInt64(c.processID))
+            output.append(",\"tid\":")
+            output.append(decimal: UInt64(c.threadID))
+            output.append(",\"s\":\"t\",\"name\":\"")
+            output.append(ChromeArgsEmitter.instantNames[Int(event.kind.rawValue)])
+            output.append(",\"args\":{")
+            var emitter = ChromeArgsEmitter(output: output, reserveAfterStack: Self.recordRoom)
+            try emitter.emit(event, in: batch)
+            output.append("}}")
+        }
+        if case .changed(let key) = live.apply(event) {
+            writeCounters(of: key)
+        }
+        if lifetimesEnabled {
+            try writeLifetimes(of: event, in: batch, at: ts)
+        }
+    }
+
+    /// Writes the record separator and counts the record.
+    @inline(__always)
+    mutating func separate() {
+        if needsSeparator {
+            output.append(",\n")
+        } else {
+            output.append(UInt8(ascii: "\n"))
+            needsSeparator = true
+        }
+        traceEvents += 1
+    }
+
+    /// Names a process and a thread the first time they appear (`M` records, at most ~200 bytes).
+    @inline(__always)
+    private mutating func nameThread(process: UInt32, thread: UInt32) {
+        let key = UInt64(process) << 32 | UInt64(thread)
+        let cached = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        guard threadCache[cached] != (key, true) else { return }
+        threadCache[cached] = (key, true)
+        guard namedThreads.insert(key).inserted else { return }
+        if namedProcesses.insert(process).inserted {
+            separate()
+            output.append("{\"ph\":\"M\",\"pid\":")
+            output.append(decimal: UInt64(process))
+            output.append(",\"tid\":")
+            output.append(decimal: UInt64(thread))
+            output.append(",\"name\":\"process_name\",\"args\":{\"name\":\"process ")
+            output.append(decimal: UInt64(process))
+            output.append("\"}}")
+        }
+        separate()
+        output.append("{\"ph\":\"M\",\"pid\":")
+        output.append(decimal: UInt64(process))
+        output.append(",\"tid\":")
+        output.append(decimal: UInt64(thread))
+        output.append(",\"name\":\"thread_name\",\"args\":{\"name\":\"thread ")
+        output.append(decimal: UInt64(thread))
+        output.append("\"}}")
+    }
+
+    // MARK: Counters
+
+    /// Writes the live bytes and blocks of `key`'s heap and process that changed (at most ~460 bytes).
+    @inline(__always)
+    private mutating func writeCounters(of key: HeapKey) {
+        guard let totals = live.totals(of: key) else { return }
+        let slot = heapSlot(key)
+        let shown = heapCounters[slot]
+        let process = shown.process
+        if totals.liveBytes != shown.bytes {
+            writeCounter(shown.prefix, metric: " bytes\",\"args\":{\"live\":", value: totals.liveBytes)
+            processCounters[process].bytes &+= totals.liveBytes &- shown.bytes
+            writeCounter(processCounters[process].prefix, metric: " bytes\",\"args\":{\"live\":",
+                         value: processCounters[process].bytes)
+        }
+        if totals.liveBlocks != shown.blocks {
+            writeCounter(shown.prefix, metric: " blocks\",\"args\":{\"live\":", value: totals.liveBlocks)
+            processCounters[process].blocks &+= totals.liveBlocks &- shown.blocks
+            writeCounter(processCounters[process].prefix, metric: " blocks\",\"args\":{\"live\":",
+                         value: processCounters[process].blocks)
+        }
+        heapCounters[slot].bytes = totals.liveBytes
+        heapCounters[slot].blocks = totals.liveBlocks
+    }
+
+    /// One `C` record at the current event's time: `"heap 0x1a0000 bytes"` or `"all heaps bytes"`.
+    @inline(__always)
+    private mutating func writeCounter(_ prefix: Range<Int>, metric: StaticString, value: UInt64) {
+        separate()
+        output.append("{\"ph\":\"C\",\"ts\":")
+        text.appendTimestamp(to: output)
+        text.append(prefix, to: output)
+        output.append(metric)
+        output.appendCounterValue(value)
+        output.append("}}")
+    }
+
+    /// The slot of a heap's shown counters, created on first use.
+    @inline(__always)
+    private mutating func heapSlot(_ key: HeapKey) -> Int {
+        let (slot, isNew) = heapSlots.slot(creating: key)
+        guard isNew else { return slot }
+        let process: Int
+        if let existing = processSlots[key.processID] {
+            process = existing
+        } else {
+            process = processCounters.count
+            processCounters.append(ShownCounters(prefix: text.store(",\"pid\":\(key.processID),\"name\":\"all heaps")))
+            processSlots[key.processID] = process
+        }
+        let prefix = text.store(",\"pid\":\(key.processID),\"name\":\"heap 0x" + String(key.heap, radix: 16))
+        heapCounters.append(ShownCounters(process: process, prefix: prefix))
+        return slot
+    }
+
+    // MARK: Start and end
+
+    private mutating func start() throws(ConversionError) {
+        started = true
+        try output.reserve(64)
+        output.append("{\"traceEvents\":[")
+    }
+
+    public mutating func finish() throws(ConversionError) {
+        if !started { try start() }
+        try writeSurvivors()
+        try output.reserve(64)
+        output.append("\n],\n\"metadata\":")
+        try output.append(string: metadata().chromeJSON)
+        try output.reserve(2)
+        output.append("}\n")
+        try output.finish()
+        reportLines = makeReport(bytes: output.totalBytes)
+    }
+
+    /// Facts about the trace for the top-level `metadata` object.
+    func metadata() -> InfoValue {
+        var entries: [(String, InfoValue)] = [
+            ("source", .string(inputName)),
+            ("heapconv-version", .string(HeapConvVersion.string)),
+            ("schema", .string("heapconv chrome-trace 1 (Schemas/chrome-trace.md)")),
+        ]
+        if hasOrigin {
+            entries.append(("ts-origin", .string(Timestamps.iso8601(origin))))
+            entries.append(("ts-origin-ns", .string(String(origin))))
+        }
+        entries.append(("ts-unit", .string("microseconds after ts-origin")))
+        if let clock = inputFacts?["clock"] {
+            entries.append(("clock", clock))
+        }
+        entries.append(("lifetimes", .string(selection.argument)))
+        entries.append(("instants", .bool(instants)))
+        entries.append(("heap-events", .uint(heapEvents)))
+        entries.append(("trace-events", .uint(traceEvents)))
+        if lateEvents > 0 {
+            entries.append(("out-of-order-events", .uint(lateEvents)))
+        }
+        if let inputFacts {
+            entries.append(("input", inputFacts))
+        }
+        return .object(entries)
+    }
+}
+
+extension LifetimeSelection {
+    /// The `--lifetimes` argument that selects this.
+    var argument: String {
+        switch self {
+        case .none: "none"
+        case .leaks: "leaks"
+        case .all: "all"
+        case .large(let bytes): "large:" + String(bytes)
+        }
+    }
+}
