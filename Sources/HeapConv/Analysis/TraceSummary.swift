@@ -86,7 +86,7 @@ public struct TraceSummary: EventWriter {
                      ("threads", .uint(UInt64(threadsPerProcess[pid]?.count ?? 0)))])
         }
         let heaps: [InfoValue] = eventsPerHeap.keys.sorted().map { key in
-            let t = live.totals[key] ?? HeapTotals()
+            let t = live.totals(of: key) ?? HeapTotals()
             var entries: [(String, InfoValue)] = [
                 ("pid", .uint(UInt64(key.processID))), ("heap", .string("0x" + String(key.heap, radix: 16))),
                 ("events", .uint(eventsPerHeap[key]!)),
