@@ -7,7 +7,7 @@ public struct CSVReader: EventReader {
     private var lineNumber = 1
     private var columns: [EventField] = []
     private var builder = TextEventBuilder()
-    private var cells: [CSVCell] = []
+    private var cells = CSVCells()
     private var scratch: [UInt8] = []
 
     public init(source: any ByteSource) {
@@ -58,10 +58,12 @@ public struct CSVReader: EventReader {
                                   "expected \(columns.count) fields as in the header, found \(cells.count)")
         }
         builder.reset()
-        for (index, field) in columns.enumerated() {
+        let window = input.available
+        for index in 0..<columns.count {
             let cell = cells[index]
-            let bytes = cellBytes(cell)
-            if bytes.isEmpty { continue }
+            if cell.length == 0 { continue }
+            let field = columns[index]
+            let bytes = cell.inScratch ? cellBytes(cell) : UnsafeRawBufferPointer(rebasing: window[cell.start..<cell.start + cell.length])
             func bad(_ what: String) -> ConversionError {
                 ConversionError(.malformedInput, at: .line(line, column: cell.column),
                                 "expected \(what) in column \"\(field.name)\", found " + TextScalar.quoted(bytes))
@@ -157,7 +159,7 @@ public struct CSVReader: EventReader {
 
     /// Scans one record at the start of `bytes`, filling `cells`.
     private mutating func scanRecord(_ bytes: UnsafeRawBufferPointer, atEnd: Bool) -> ScanResult {
-        cells.removeAll(keepingCapacity: true)
+        cells.removeAll()
         scratch.removeAll(keepingCapacity: true)
         var i = 0
         var newlines = 0
@@ -217,6 +219,57 @@ public struct CSVReader: EventReader {
                 if i < count { return .complete(length: i + 1, newlines: newlines + 1) }
                 return .complete(length: count, newlines: newlines)
             }
+        }
+    }
+}
+
+/// The cells of the current record, in storage reused from record to record: appending a cell is a store,
+/// not an array append with its uniqueness check.
+struct CSVCells {
+    private final class Storage {
+        var base: UnsafeMutablePointer<CSVCell>
+        var capacity: Int
+        init() {
+            capacity = 64
+            base = .allocate(capacity: capacity)
+        }
+        deinit { base.deallocate() }
+    }
+    private let storage = Storage()
+    private(set) var count = 0
+
+    @inline(__always)
+    mutating func removeAll() { count = 0 }
+
+    @inline(__always)
+    mutating func append(_ cell: CSVCell) {
+        if count == storage.capacity {
+            let bigger = UnsafeMutablePointer<CSVCell>.allocate(capacity: storage.capacity * 2)
+            bigger.moveInitialize(from: storage.base, count: count)
+            storage.base.deallocate()
+            storage.base = bigger
+            storage.capacity *= 2
+        }
+        // Safe: count < capacity after the growth above.
+        (storage.base + count).initialize(to: cell)
+        count += 1
+    }
+
+    @inline(__always)
+    subscript(index: Int) -> CSVCell {
+        precondition(index >= 0 && index < count)
+        return storage.base[index]
+    }
+}
+
+extension CSVCells: Sequence {
+    func makeIterator() -> AnyIterator<CSVCell> {
+        var i = 0
+        let copy = self
+        return AnyIterator { () -> CSVCell? in
+            guard i < copy.count else { return nil }
+            defer { i += 1 }
+            return copy[i]
         }
     }
 }
