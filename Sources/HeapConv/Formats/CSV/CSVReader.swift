@@ -92,13 +92,29 @@ public struct CSVReader: EventReader {
             case .frames:
                 let start = batch.frames.count
                 if !(bytes.count == 2 && bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "]")) {
+                    // One pass: each frame is `0x` and 1 to 16 hex digits, frames joined by `;`.
                     var frameStart = 0
-                    for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: ";") {
-                        let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart..<i])
-                        guard let value = TextScalar.hex(frame) else {
+                    while frameStart <= bytes.count {
+                        var i = frameStart
+                        var value: UInt64 = 0
+                        var valid = i + 2 < bytes.count && bytes[i] == UInt8(ascii: "0") && bytes[i + 1] | 0x20 == UInt8(ascii: "x")
+                        i += 2
+                        let digitsStart = i
+                        while valid && i < bytes.count && bytes[i] != UInt8(ascii: ";") {
+                            let b = bytes[i]
+                            if b &- 0x30 < 10 { value = value << 4 | UInt64(b &- 0x30) }
+                            else if (b | 0x20) &- 0x61 < 6 { value = value << 4 | UInt64((b | 0x20) &- 0x61 &+ 10) }
+                            else { valid = false }
+                            i += 1
+                        }
+                        valid = valid && i > digitsStart && i - digitsStart <= 16
+                        guard valid else {
+                            var stop = frameStart
+                            while stop < bytes.count && bytes[stop] != UInt8(ascii: ";") { stop += 1 }
                             batch.frames.removeSubrange(start...)
                             throw ConversionError(.malformedInput, at: .line(line, column: cell.column),
-                                                  "expected hex frames joined by \";\" in column \"stack\", found " + TextScalar.quoted(frame))
+                                                  "expected hex frames joined by \";\" in column \"stack\", found "
+                                                  + TextScalar.quoted(UnsafeRawBufferPointer(rebasing: bytes[frameStart..<stop])))
                         }
                         batch.frames.append(value)
                         frameStart = i + 1
