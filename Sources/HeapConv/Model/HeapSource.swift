@@ -41,7 +41,10 @@ public enum HeapSource: Hashable, Sendable {
 
     /// The name used by the text formats (`"lookaside"`, `"lowfrag"`, ...); `nil` for ``other(_:)``,
     /// which the text formats write as its number.
-    public var name: String? {
+    public var name: String? { staticName.map { "\($0)" } }
+
+    /// ``name`` as a static string, for writers that format bytes directly.
+    public var staticName: StaticString? {
         switch self {
         case .lookaside: "lookaside"
         case .lowFragmentation: "lowfrag"

@@ -89,14 +89,10 @@ struct CSVFieldEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func source(_ source: HeapSource) {
         moveTo(.source)
-        switch source {
-        case .lookaside: output.append("lookaside")
-        case .lowFragmentation: output.append("lowfrag")
-        case .mainPath: output.append("mainpath")
-        case .slowPath: output.append("slowpath")
-        case .invalid: output.append("invalid")
-        case .segmentHeap: output.append("segmentheap")
-        case .other(let value): output.append(decimal: UInt64(value))
+        if let name = source.staticName {
+            output.append(name)
+        } else {
+            output.append(decimal: UInt64(source.rawValue))
         }
     }
 

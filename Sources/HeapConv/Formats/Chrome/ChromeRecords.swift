@@ -125,16 +125,13 @@ struct ChromeArgsEmitter: TextFieldEmitter {
 
     @inline(__always)
     mutating func source(_ source: HeapSource) {
-        switch source {
-        case .lookaside: output.append(",\"source\":\"lookaside\"")
-        case .lowFragmentation: output.append(",\"source\":\"lowfrag\"")
-        case .mainPath: output.append(",\"source\":\"mainpath\"")
-        case .slowPath: output.append(",\"source\":\"slowpath\"")
-        case .invalid: output.append(",\"source\":\"invalid\"")
-        case .segmentHeap: output.append(",\"source\":\"segmentheap\"")
-        case .other(let value):
-            output.append(",\"source\":")
-            output.append(decimal: UInt64(value))
+        output.append(",\"source\":")
+        if let name = source.staticName {
+            output.append(UInt8(ascii: "\""))
+            output.append(name)
+            output.append(UInt8(ascii: "\""))
+        } else {
+            output.append(decimal: UInt64(source.rawValue))
         }
     }
 

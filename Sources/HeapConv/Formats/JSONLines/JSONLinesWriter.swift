@@ -73,14 +73,12 @@ struct JSONFieldEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func source(_ source: HeapSource) {
         key(.source)
-        switch source {
-        case .lookaside: output.append("\"lookaside\"")
-        case .lowFragmentation: output.append("\"lowfrag\"")
-        case .mainPath: output.append("\"mainpath\"")
-        case .slowPath: output.append("\"slowpath\"")
-        case .invalid: output.append("\"invalid\"")
-        case .segmentHeap: output.append("\"segmentheap\"")
-        case .other(let value): output.append(decimal: UInt64(value))
+        if let name = source.staticName {
+            output.append(UInt8(ascii: "\""))
+            output.append(name)
+            output.append(UInt8(ascii: "\""))
+        } else {
+            output.append(decimal: UInt64(source.rawValue))
         }
     }
 
