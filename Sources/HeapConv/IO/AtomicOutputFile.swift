@@ -9,10 +9,14 @@ import Darwin
 /// Bytes go to a hidden temporary file beside the target (same directory, so the final `rename(2)` is
 /// atomic); ``commit()`` renames it into place, ``discard()`` removes it. If the process is interrupted
 /// (SIGINT, SIGTERM, SIGHUP) the temporary file is removed too, so `make` never sees a half-written target.
+/// A target that exists and is not a regular file (`/dev/null`, a FIFO, a terminal) is written directly:
+/// renaming over it would replace the device.
 public final class AtomicOutputFile {
     public let path: String
     public let temporaryPath: String
     public let fd: Int32
+    /// Whether bytes go straight to a non-regular target instead of a temporary file.
+    public let isDirect: Bool
     private var done = false
 
     /// Creates the temporary file for `path`.
@@ -25,9 +29,21 @@ public final class AtomicOutputFile {
             throw ConversionError(.cannotCreateOutput, file: path, "is a directory")
         }
         var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw ConversionError(.cannotCreateOutput, file: path, "is a directory")
+        if stat(path, &info) == 0 {
+            let type = info.st_mode & S_IFMT
+            if type == S_IFDIR { throw ConversionError(.cannotCreateOutput, file: path, "is a directory") }
+            if type != S_IFREG {
+                let fd = sysOpen(path, O_WRONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    throw ConversionError(.cannotCreateOutput, file: path, "cannot open: " + systemErrorText(currentErrno))
+                }
+                self.fd = fd
+                temporaryPath = path
+                isDirect = true
+                return
+            }
         }
+        isDirect = false
         var attempt = 0
         while true {
             let candidate = directory + "." + base + ".heapconv-\(getpid())-\(attempt).tmp"
@@ -52,6 +68,12 @@ public final class AtomicOutputFile {
     public func commit() throws(ConversionError) {
         guard !done else { return }
         done = true
+        if isDirect {
+            if sysClose(fd) != 0 {
+                throw ConversionError(.io, file: path, "close failed: " + systemErrorText(currentErrno))
+            }
+            return
+        }
         if sysClose(fd) != 0 {
             let code = currentErrno
             unlink(temporaryPath)
@@ -73,6 +95,7 @@ public final class AtomicOutputFile {
         guard !done else { return }
         done = true
         _ = sysClose(fd)
+        if isDirect { return }
         unlink(temporaryPath)
         SignalCleanup.unregister()
     }

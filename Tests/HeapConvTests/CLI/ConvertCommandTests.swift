@@ -108,6 +108,29 @@ import Testing
         #expect(bad.stderr.contains("--since: cannot read 'yesterday'"))
     }
 
+    @Test func devicesAndPipesAreWrittenInPlaceNotReplaced() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["in.jsonl", "/dev/null", "--to", "csv"], in: dir).status == 0)
+        var info = stat()
+        #expect(stat("/dev/null", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+        // A FIFO gets the bytes and stays a FIFO.
+        let fifo = dir.appendingPathComponent("out.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let cat = Process()
+        cat.executableURL = URL(fileURLWithPath: "/bin/cat")
+        cat.arguments = [fifo]
+        let pipe = Pipe()
+        cat.standardOutput = pipe
+        try cat.run()
+        let r = try CLI.run(["in.jsonl", fifo, "--to", "jsonl"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let received = pipe.fileHandleForReading.readDataToEndOfFile()
+        cat.waitUntilExit()
+        #expect(String(decoding: received, as: UTF8.self) == Self.jsonl)
+        #expect(stat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
+    }
+
     @Test func notYetBuiltFormatsSaySo() throws {
         let dir = try CLI.temporaryDirectory()
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
