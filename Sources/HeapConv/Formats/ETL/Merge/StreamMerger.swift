@@ -38,33 +38,20 @@ struct StreamMerger {
         return heap.first
     }
 
-    @inline(__always)
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        let x = (streams[a].headTicks, streams[a].headOrder)
-        let y = (streams[b].headTicks, streams[b].headOrder)
-        return x.0 < y.0 || (x.0 == y.0 && x.1 < y.1)
-    }
-
     private mutating func siftUp(_ start: Int) {
-        var child = start
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard less(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
+        let streams = self.streams
+        BinaryHeap.siftUp(&heap, from: start) { a, b in Self.before(a, b, in: streams) }
     }
 
     private mutating func siftDown(_ start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            let right = left + 1
-            let smaller = right < heap.count && less(heap[right], heap[left]) ? right : left
-            guard less(heap[smaller], heap[parent]) else { break }
-            heap.swapAt(smaller, parent)
-            parent = smaller
-        }
+        let streams = self.streams
+        BinaryHeap.siftDown(&heap, from: start) { a, b in Self.before(a, b, in: streams) }
+    }
+
+    /// Whether stream `a`'s head comes before stream `b`'s: by time, then by the order records were read.
+    @inline(__always)
+    private static func before(_ a: Int, _ b: Int, in streams: [RecordStream]) -> Bool {
+        let (ta, tb) = (streams[a].headTicks, streams[b].headTicks)
+        return ta < tb || (ta == tb && streams[a].headOrder < streams[b].headOrder)
     }
 }

@@ -299,21 +299,14 @@ struct StackHoldingArea {
 
     // Output order: a FIFO ring, or a binary min-heap by slot key.
 
-    private func less(_ a: Int32, _ b: Int32) -> Bool { slots[Int(a)].key < slots[Int(b)].key }
-
     private mutating func push(_ index: Int32) {
         guard usesHeap else {
             ring.append(index)
             return
         }
         heap.append(index)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard less(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
+        let slots = self.slots
+        BinaryHeap.siftUp(&heap, from: heap.count - 1) { a, b in slots[Int(a)].key < slots[Int(b)].key }
     }
 
     private mutating func popTop() {
@@ -324,16 +317,8 @@ struct StackHoldingArea {
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            let right = left + 1
-            let smaller = right < heap.count && less(heap[right], heap[left]) ? right : left
-            guard less(heap[smaller], heap[parent]) else { break }
-            heap.swapAt(smaller, parent)
-            parent = smaller
-        }
+        let slots = self.slots
+        BinaryHeap.siftDown(&heap, from: 0) { a, b in slots[Int(a)].key < slots[Int(b)].key }
     }
 }
 
