@@ -126,13 +126,7 @@ struct ChromeArgsEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func source(_ source: HeapSource) {
         output.append(",\"source\":")
-        if let name = source.staticName {
-            output.append(UInt8(ascii: "\""))
-            output.append(name)
-            output.append(UInt8(ascii: "\""))
-        } else {
-            output.append(decimal: UInt64(source.rawValue))
-        }
+        output.appendJSON(source)
     }
 
     mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {

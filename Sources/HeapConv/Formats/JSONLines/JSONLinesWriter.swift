@@ -73,13 +73,7 @@ struct JSONFieldEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func source(_ source: HeapSource) {
         key(.source)
-        if let name = source.staticName {
-            output.append(UInt8(ascii: "\""))
-            output.append(name)
-            output.append(UInt8(ascii: "\""))
-        } else {
-            output.append(decimal: UInt64(source.rawValue))
-        }
+        output.appendJSON(source)
     }
 
     mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
