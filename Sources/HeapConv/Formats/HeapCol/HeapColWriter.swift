@@ -217,22 +217,10 @@ struct HeapColEncoderState {
             if let v = f.allocatedSize { details.append(v) }
         case .expand(_, let f):
             appendAddress(f.address, heap: h)
-            details.append(f.allocatedSpace == nil ? 0 : 1)
-            details.append(f.committedSize)
-            details.append(f.freeSpace)
-            details.append(f.committedSpace)
-            details.append(f.reservedSpace)
-            if let v = f.allocatedSpace { details.append(v) }
-            details.append(UInt64(f.noOfUCRs))
+            appendSpaceDetails(f.committedSize, f.freeSpace, f.committedSpace, f.reservedSpace, f.allocatedSpace, f.noOfUCRs)
         case .contract(_, let f):
             appendAddress(f.decommitAddress, heap: h)
-            details.append(f.allocatedSpace == nil ? 0 : 1)
-            details.append(f.decommitSize)
-            details.append(f.freeSpace)
-            details.append(f.committedSpace)
-            details.append(f.reservedSpace)
-            if let v = f.allocatedSpace { details.append(v) }
-            details.append(UInt64(f.noOfUCRs))
+            appendSpaceDetails(f.decommitSize, f.freeSpace, f.committedSpace, f.reservedSpace, f.allocatedSpace, f.noOfUCRs)
         case .snapshot(_, let f):
             flags.append(UInt64(f.flags))
             details.append(f.allocatedSpace == nil ? 0 : 1)
@@ -247,6 +235,20 @@ struct HeapColEncoderState {
         case .other(_, let opcode):
             details.append(UInt64(opcode))
         }
+    }
+
+    /// The `details` of an expand or contract event, which share one layout (Schemas/heapcol.md): presence
+    /// mask, size, free, committed and reserved space, allocated space when present, number of UCRs.
+    @inline(__always)
+    private mutating func appendSpaceDetails(_ size: UInt64, _ freeSpace: UInt64, _ committedSpace: UInt64,
+                                             _ reservedSpace: UInt64, _ allocatedSpace: UInt64?, _ noOfUCRs: UInt32) {
+        details.append(allocatedSpace == nil ? 0 : 1)
+        details.append(size)
+        details.append(freeSpace)
+        details.append(committedSpace)
+        details.append(reservedSpace)
+        if let allocatedSpace { details.append(allocatedSpace) }
+        details.append(UInt64(noOfUCRs))
     }
 
     /// Appends the raw delta of `address` from the heap's previous address; ``shiftDeltas(_:bits:)`` shifts
