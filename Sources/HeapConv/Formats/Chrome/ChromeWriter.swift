@@ -181,22 +181,23 @@ public struct ChromeWriter: EventWriter {
         threadCache[cached] = (key, true)
         guard namedThreads.insert(key).inserted else { return }
         if namedProcesses.insert(process).inserted {
-            separate()
-            output.append("{\"ph\":\"M\",\"pid\":")
-            output.append(decimal: UInt64(process))
-            output.append(",\"tid\":")
-            output.append(decimal: UInt64(thread))
-            output.append(",\"name\":\"process_name\",\"args\":{\"name\":\"process ")
-            output.append(decimal: UInt64(process))
-            output.append("\"}}")
+            appendName(process: process, thread: thread, record: ",\"name\":\"process_name\",\"args\":{\"name\":\"process ",
+                       number: process)
         }
+        appendName(process: process, thread: thread, record: ",\"name\":\"thread_name\",\"args\":{\"name\":\"thread ",
+                   number: thread)
+    }
+
+    /// One `M` record naming a process or a thread: `record` holds the metadata name and the label's start.
+    @inline(__always)
+    private mutating func appendName(process: UInt32, thread: UInt32, record: StaticString, number: UInt32) {
         separate()
         output.append("{\"ph\":\"M\",\"pid\":")
         output.append(decimal: UInt64(process))
         output.append(",\"tid\":")
         output.append(decimal: UInt64(thread))
-        output.append(",\"name\":\"thread_name\",\"args\":{\"name\":\"thread ")
-        output.append(decimal: UInt64(thread))
+        output.append(record)
+        output.append(decimal: UInt64(number))
         output.append("\"}}")
     }
 
