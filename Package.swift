@@ -18,9 +18,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // A cache-prefetch hint, which Swift cannot spell, for the live-block maps.
+        .target(name: "CPrefetch"),
         .target(
             name: "HeapConv",
-            dependencies: ["CZlib"]
+            dependencies: ["CZlib", "CPrefetch"]
         ),
         .executableTarget(
             name: "heapconv",

@@ -27,7 +27,11 @@ public struct TraceSummary: EventWriter {
     private var runHeapCount: UInt64 = 0
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
-        for event in batch.events {
+        let events = batch.events
+        let ahead = LiveHeapState.prefetchDistance
+        for i in events.indices {
+            if i + ahead < events.count { live.prefetch(events[i + ahead]) }
+            let event = events[i]
             let c = event.context
             eventCount += 1
             countsByKind[Int(event.kind.rawValue)] += 1

@@ -106,8 +106,11 @@ public struct ChromeWriter: EventWriter {
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         if !started { try start() }
-        for event in batch.events {
-            try write(event, in: batch)
+        let events = batch.events
+        let ahead = LiveHeapState.prefetchDistance
+        for i in events.indices {
+            if i + ahead < events.count { live.prefetch(events[i + ahead]) }
+            try write(events[i], in: batch)
         }
     }
 
