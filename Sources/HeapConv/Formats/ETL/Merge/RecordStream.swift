@@ -1,10 +1,30 @@
-/// What the second pass takes from a record: a decoded heap event, or a stack fragment for one.
-enum StreamItem {
-    case heap(HeapEvent, ticks: Int64, thread: UInt32)
-    /// Frames inline in the stream's current buffer (`width`-byte addresses).
-    case inlineFragment(eventTicks: Int64, thread: UInt32, part: StackWalk.Part, frames: ByteView, width: Int)
-    /// Frames of a resolved stack key.
-    case keyFragment(eventTicks: Int64, thread: UInt32, part: StackWalk.Part, stack: UInt32)
+/// What the second pass takes from a record: a heap event or a stack fragment for one, decoded a whole
+/// buffer at a time. 40 bytes; the event itself is in ``RecordStream/events``, the frames of an inline
+/// fragment in the stream's current buffer.
+struct StreamItem {
+    enum Kind: UInt8 {
+        /// A heap event: ``RecordStream/events``[`index`].
+        case heap
+        /// A Stack record: `count` frames of `width` bytes at byte `index` of the buffer.
+        case inlineFragment
+        /// A StackKey reference: stack `index` of the ``StackKeyTable``.
+        case keyFragment
+    }
+
+    /// Raw timestamp of the record (its own, not its target's): the merge key.
+    var ticks: Int64
+    /// Raw timestamp of the event a fragment belongs to; a heap event's own.
+    var eventTicks: Int64
+    /// Offset of the record in its buffer: file order after the buffer's ordinal.
+    var position: UInt32
+    var thread: UInt32
+    var index: Int32
+    var count: UInt16
+    var kind: Kind
+    /// Which part of a stack a fragment holds.
+    var isKernelPart: Bool
+    /// Bytes per frame of an inline fragment (4 or 8).
+    var width: UInt8 = 8
 }
 
 /// What the second pass decodes with, fixed once the first pass is done (read-only, shared by the streams).
@@ -32,78 +52,85 @@ struct DecodeState {
 }
 
 /// The records of some buffers in file order — one CPU's buffers, or every buffer with `--file-order` —
-/// decoded one at a time: ``head`` is the next heap event or stack fragment, everything else is skipped by
-/// marker and size. Holds one buffer in memory at a time.
+/// decoded a buffer at a time: the heap events and stack fragments of the current buffer wait in ``items``,
+/// ``head`` is the next one, everything else was skipped by marker and size. Holds one buffer in memory at
+/// a time.
 struct RecordStream {
     private let entries: [BufferEntry]
     private var nextEntry = 0
     private let storage = ByteStorage()
     private var buffer: LoadedBuffer?
     private var entry: BufferEntry
-    private var cursor: RecordCursor
-
-    /// The current item; valid until ``advance(_:_:)``.
-    private(set) var head: StreamItem?
-    /// Raw timestamp of the head record (its own, not its target's).
-    private(set) var headTicks: Int64 = 0
-    /// File order of the head record.
-    private(set) var headOrder: UInt64 = 0
+    /// The current buffer's items in file order, and the events they refer to.
+    private(set) var items: [StreamItem] = []
+    private(set) var events: [HeapEvent] = []
+    private var cursor = 0
 
     init(entries: [BufferEntry]) {
         precondition(!entries.isEmpty)
         self.entries = entries
         entry = entries[0]
-        cursor = RecordCursor(bytes: ByteView(base: nil, count: 0), end: 0)
     }
 
-    /// Moves ``head`` to the next item; `false` when the stream is exhausted.
+    /// The current item; valid until ``advance(_:_:)`` returns `false`.
+    var head: StreamItem { items[cursor] }
+    /// Raw timestamp of the head record (its own, not its target's).
+    var headTicks: Int64 { items[cursor].ticks }
+    /// File order of the head record.
+    var headOrder: UInt64 { entry.order(of: Int(items[cursor].position)) }
+
+    /// The frames of an inline fragment of the current buffer.
+    func inlineFrames(_ item: StreamItem) -> InlineFrames {
+        // The range was checked against the buffer when the item was decoded, and the buffer stays loaded
+        // until the stream moves past its last item.
+        let width = Int(item.width)
+        return InlineFrames(bytes: buffer!.bytes.slice(Int(item.index), Int(item.count) * width)!, width: width)
+    }
+
+    /// Moves ``head`` to the next item (the first one on the first call); `false` when the stream is
+    /// exhausted.
     mutating func advance(_ tables: DecodeTables, _ state: inout DecodeState) throws(ConversionError) -> Bool {
-        while true {
-            guard let buffer else {
-                guard try loadNext(tables) else {
-                    head = nil
-                    return false
-                }
-                continue
-            }
-            var walker = cursor
-            let bytes = buffer.bytes
-            while true {
-                let next: RawRecord?
-                do {
-                    next = try walker.next()
-                } catch {
-                    // The first pass stopped at the same place (walkEnd); reaching here means the file changed.
-                    try state.problems.report(buffer.error(error.message, at: error.position))
-                    break
-                }
-                guard let record = next else { break }
-                guard record.kind.isKernelHeader else { continue }
-                // Safe: kernel headers are at least 0x10 bytes, checked by the cursor.
-                let group = bytes.u8(record.position + 7)
-                if group == HeapOpcode.group {
-                    if try decodeHeap(record, buffer, tables, &state) {
-                        cursor = walker
-                        return true
-                    }
-                } else if group == StackWalk.group {
-                    if try decodeFragment(record, buffer, tables, &state) {
-                        cursor = walker
-                        return true
-                    }
-                }
-            }
-            self.buffer = nil
+        cursor += 1
+        while cursor >= items.count {
+            guard try loadNext(tables, &state) else { return false }
         }
+        return true
     }
 
-    private mutating func loadNext(_ tables: DecodeTables) throws(ConversionError) -> Bool {
-        guard nextEntry < entries.count else { return false }
+    /// Loads the next buffer and decodes its items; `false` when there is none.
+    private mutating func loadNext(_ tables: DecodeTables, _ state: inout DecodeState) throws(ConversionError) -> Bool {
+        guard nextEntry < entries.count else {
+            buffer = nil
+            return false
+        }
         entry = entries[nextEntry]
         nextEntry += 1
         let loaded = try tables.loader.reload(entry, into: storage)
         buffer = loaded
-        cursor = RecordCursor(bytes: loaded.bytes, end: min(loaded.dataEnd, Int(entry.walkEnd)))
+        items.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
+        cursor = 0
+        var walker = RecordCursor(bytes: loaded.bytes, end: min(loaded.dataEnd, Int(entry.walkEnd)))
+        let bytes = loaded.bytes
+        while true {
+            let next: RawRecord?
+            do {
+                next = try walker.next()
+            } catch {
+                // The first pass stopped at the same place (walkEnd); reaching here means the file changed.
+                try state.problems.report(loaded.error(error.message, at: error.position))
+                break
+            }
+            guard let record = next else { break }
+            guard record.kind.isKernelHeader else { continue }
+            // Safe: kernel headers are at least 0x10 bytes, checked by the cursor.
+            let group = bytes.u8(record.position + 7)
+            if group == HeapOpcode.group {
+                try decodeHeap(record, loaded, tables, &state)
+            } else if group == StackWalk.group {
+                try decodeFragment(record, loaded, tables, &state)
+            }
+        }
         return true
     }
 
@@ -113,16 +140,16 @@ struct RecordStream {
     }
 
     private mutating func decodeHeap(_ record: RawRecord, _ buffer: LoadedBuffer, _ tables: DecodeTables,
-                                     _ state: inout DecodeState) throws(ConversionError) -> Bool {
+                                     _ state: inout DecodeState) throws(ConversionError) {
         let kernel = KernelRecord(record, in: buffer.bytes)
         guard let payload = kernel.payload else {
             try skip("\(HeapOpcode.name(kernel.opcode)) record size \(record.size.hex) leaves no room for its \(kernel.extensionBytes / 8) PMC/PEBS header words", record, buffer, &state)
-            return false
+            return
         }
         let ticks = kernel.timestamp
         guard let time = tables.clock.unixNanoseconds(ticks: ticks) else {
             try skip("\(HeapOpcode.name(kernel.opcode)) timestamp \(ticks) is out of range for the trace clock", record, buffer, &state)
-            return false
+            return
         }
         let thread = kernel.threadID
         let context = EventContext(timestamp: time, processID: kernel.processID, threadID: thread,
@@ -130,57 +157,57 @@ struct RecordStream {
         do {
             let event = try HeapPayload.decode(opcode: kernel.opcode, version: kernel.version, payload: payload,
                                                pointerSize: kernel.kind.pointerSize, context: context)
-            head = .heap(event, ticks: ticks, thread: thread)
+            items.append(StreamItem(ticks: ticks, eventTicks: ticks, position: UInt32(record.position), thread: thread,
+                                    index: Int32(events.count), count: 0, kind: .heap, isKernelPart: false))
+            events.append(event)
         } catch {
             try skip(error.message, record, buffer, &state)
-            return false
         }
-        headTicks = ticks
-        headOrder = entry.order(of: record.position)
-        return true
     }
 
     private mutating func decodeFragment(_ record: RawRecord, _ buffer: LoadedBuffer, _ tables: DecodeTables,
-                                         _ state: inout DecodeState) throws(ConversionError) -> Bool {
+                                         _ state: inout DecodeState) throws(ConversionError) {
         let kernel = KernelRecord(record, in: buffer.bytes)
         let opcode = kernel.opcode
-        guard StackWalk.isFragment(opcode) else { return false }
+        guard StackWalk.isFragment(opcode) else { return }
         guard let payload = kernel.payload else {
             try skip("StackWalk \(StackWalk.name(opcode)) record size \(record.size.hex) leaves no room for its PMC/PEBS header words", record, buffer, &state)
-            return false
+            return
         }
         let width = kernel.kind.pointerSize
         let ticks = kernel.timestamp
+        let position = UInt32(record.position)
         do {
             if opcode == StackWalk.stack {
                 let stack = try StackWalk.decodeStack(payload, width: width)
                 guard tables.heapThreads.contains(stack.thread) else {
                     state.foreignFragments += 1
-                    return false
+                    return
                 }
-                head = .inlineFragment(eventTicks: stack.eventTicks, thread: stack.thread, part: stack.part,
-                                       frames: stack.frames, width: width)
+                // The frames' offset in the buffer: they lie inside the record, inside the buffer.
+                let offset = stack.frames.count == 0 ? 0 : stack.frames.base! - buffer.bytes.base!
+                items.append(StreamItem(ticks: ticks, eventTicks: stack.eventTicks, position: position,
+                                        thread: stack.thread, index: Int32(offset),
+                                        count: UInt16(stack.frames.count / width), kind: .inlineFragment,
+                                        isKernelPart: stack.part == .kernel, width: UInt8(width)))
             } else {
                 let reference = try StackWalk.decodeKeyReference(payload, width: width, opcode: opcode)
                 guard tables.heapThreads.contains(reference.thread) else {
                     state.foreignFragments += 1
-                    return false
+                    return
                 }
                 let order = entry.order(of: record.position)
                 guard let stack = tables.stackKeys.resolve(key: reference.key, at: .init(ticks: ticks, order: order)) else {
                     state.unresolvedKeys += 1
-                    return false
+                    return
                 }
-                head = .keyFragment(eventTicks: reference.eventTicks, thread: reference.thread,
-                                    part: opcode == StackWalk.stackKeyKernel ? .kernel : .user, stack: stack)
+                items.append(StreamItem(ticks: ticks, eventTicks: reference.eventTicks, position: position,
+                                        thread: reference.thread, index: Int32(bitPattern: stack), count: 0,
+                                        kind: .keyFragment, isKernelPart: opcode == StackWalk.stackKeyKernel))
             }
         } catch {
             try skip(error.message, record, buffer, &state)
-            return false
         }
-        headTicks = ticks
-        headOrder = entry.order(of: record.position)
-        return true
     }
 }
 

@@ -6,13 +6,17 @@
 /// memory bounded by CPUs × buffer size. Equal timestamps keep file order.
 struct StreamMerger {
     private(set) var streams: [RecordStream]
-    /// Min-heap of indices into `streams` whose head is valid, by (headTicks, headOrder). The top is the
-    /// stream whose head was handed out last; it is advanced on the next call.
+    /// Each stream's head key (raw ticks, file order), beside the streams so that comparisons stay in one
+    /// small array.
+    private var keys: [(ticks: Int64, order: UInt64)]
+    /// Min-heap of indices into `streams` whose head is valid, by key. The top is the stream whose head was
+    /// handed out last; it is advanced on the next call.
     private var heap: [Int] = []
     private var started = false
 
     init(streams: [RecordStream]) {
         self.streams = streams
+        keys = Array(repeating: (0, 0), count: streams.count)
     }
 
     /// Moves to the next item in merged order and returns the stream holding it as its head; `nil` at the
@@ -21,12 +25,15 @@ struct StreamMerger {
         if !started {
             started = true
             for index in streams.indices where try streams[index].advance(tables, &state) {
+                keys[index] = (streams[index].headTicks, streams[index].headOrder)
                 heap.append(index)
                 siftUp(heap.count - 1)
             }
         } else if let top = heap.first {
             if try streams[top].advance(tables, &state) {
-                siftDown(0)
+                keys[top] = (streams[top].headTicks, streams[top].headOrder)
+                // Most of the time the same stream stays first: skip the sift when it does.
+                if heap.count > 1, !isFirst(top) { siftDown(0) }
             } else {
                 let last = heap.removeLast()
                 if !heap.isEmpty {
@@ -38,20 +45,26 @@ struct StreamMerger {
         return heap.first
     }
 
+    /// Whether `top` still comes before both children of the heap's root.
+    @inline(__always)
+    private func isFirst(_ top: Int) -> Bool {
+        !Self.before(heap[1], top, keys) && (heap.count < 3 || !Self.before(heap[2], top, keys))
+    }
+
     private mutating func siftUp(_ start: Int) {
-        let streams = self.streams
-        BinaryHeap.siftUp(&heap, from: start) { a, b in Self.before(a, b, in: streams) }
+        let keys = self.keys
+        BinaryHeap.siftUp(&heap, from: start) { a, b in Self.before(a, b, keys) }
     }
 
     private mutating func siftDown(_ start: Int) {
-        let streams = self.streams
-        BinaryHeap.siftDown(&heap, from: start) { a, b in Self.before(a, b, in: streams) }
+        let keys = self.keys
+        BinaryHeap.siftDown(&heap, from: start) { a, b in Self.before(a, b, keys) }
     }
 
     /// Whether stream `a`'s head comes before stream `b`'s: by time, then by the order records were read.
     @inline(__always)
-    private static func before(_ a: Int, _ b: Int, in streams: [RecordStream]) -> Bool {
-        let (ta, tb) = (streams[a].headTicks, streams[b].headTicks)
-        return ta < tb || (ta == tb && streams[a].headOrder < streams[b].headOrder)
+    private static func before(_ a: Int, _ b: Int, _ keys: [(ticks: Int64, order: UInt64)]) -> Bool {
+        let (ka, kb) = (keys[a], keys[b])
+        return ka.ticks < kb.ticks || (ka.ticks == kb.ticks && ka.order < kb.order)
     }
 }

@@ -76,23 +76,24 @@ public struct ETLReader: EventReader {
                 if holding.isEmpty { finished = true }
                 break
             }
-            let ticks = merger.streams[stream].headTicks
-            switch merger.streams[stream].head! {
-            case .heap(let event, let eventTicks, let thread):
+            let item = merger.streams[stream].head
+            switch item.kind {
+            case .heap:
+                let event = merger.streams[stream].events[Int(item.index)]
                 if direct {
                     batch.events.append(event)
                 } else {
-                    holding.add(event, ticks: eventTicks, thread: thread,
-                                key: .init(primary: ticks, secondary: merger.streams[stream].headOrder))
+                    holding.add(event, ticks: item.ticks, thread: item.thread,
+                                key: .init(primary: item.ticks, secondary: merger.streams[stream].headOrder))
                 }
-            case .inlineFragment(let eventTicks, let thread, let part, let frames, let width):
+            case .inlineFragment:
                 holding.noteArrival()
-                holding.attach(eventTicks: eventTicks, thread: thread, part: part, fragmentTicks: ticks,
-                               frames: InlineFrames(bytes: frames, width: width))
-            case .keyFragment(let eventTicks, let thread, let part, let stack):
+                holding.attach(eventTicks: item.eventTicks, thread: item.thread, part: item.isKernelPart ? .kernel : .user,
+                               fragmentTicks: item.ticks, frames: merger.streams[stream].inlineFrames(item))
+            case .keyFragment:
                 holding.noteArrival()
-                holding.attach(eventTicks: eventTicks, thread: thread, part: part, fragmentTicks: ticks,
-                               frames: tables.stackKeys.stacks[Int(stack)])
+                holding.attach(eventTicks: item.eventTicks, thread: item.thread, part: item.isKernelPart ? .kernel : .user,
+                               fragmentTicks: item.ticks, frames: tables.stackKeys.stacks[Int(UInt32(bitPattern: item.index))])
             }
         }
         return batch.count > before
