@@ -168,4 +168,34 @@ import Testing
         let facts = try #require(reader.facts())
         #expect(facts["stacks"]?["events_released_without_waiting"] == .uint(UInt64(count - StackHoldingArea.maximumEvents)))
     }
+
+    /// With timestamps going backwards inside a CPU's stream, events leave by time through the reorder
+    /// window, out of arrival order: thousands of them, each with its own stack split in a kernel and a later
+    /// user fragment, all find their stacks and leave in time order.
+    @Test func reorderedEventsKeepTheirStacks() throws {
+        let count = 3_000
+        let bytes = ETLTestSupport.trace(bufferSize: 65_536) { b in
+            for i in 0..<count {
+                // Swap neighbours in pairs: 1, 0, 3, 2, ... so that every second event goes back in time.
+                let n = i ^ 1
+                let ticks = 5_000_000 + Int64(n) * 10
+                let thread = UInt32(1 + n % 7)
+                b.append(Self.alloc(thread: thread, ticks: ticks, address: UInt64(n)), cpu: 0, ticks: ticks)
+                b.append(SW.stack(.bits64, ticks: ticks + 1, eventTicks: ticks, process: 9, thread: thread,
+                                  frames: [Self.kernel[0], UInt64(0xFFFF_F800_0001_0000) + UInt64(n)]), cpu: 0, ticks: ticks + 1)
+                b.append(SW.stack(.bits64, ticks: ticks + 2, eventTicks: ticks, process: 9, thread: thread,
+                                  frames: [UInt64(0x7FF8_0001_0000) + UInt64(n)]), cpu: 0, ticks: ticks + 2)
+            }
+        }
+        let (events, stacks, reader) = try ETLTestSupport.readAll(bytes)
+        #expect(events.map(\.address) == (0..<count).map { UInt64($0) })
+        #expect(stacks == (0..<count).map { n -> [UInt64]? in
+            [Self.kernel[0], 0xFFFF_F800_0001_0000 + UInt64(n), 0x7FF8_0001_0000 + UInt64(n)]
+        })
+        let facts = try #require(reader.facts())
+        #expect(facts["ordering"]?["reorder_window_records"] == .uint(ETLReader.reorderWindow))
+        #expect(facts["ordering"]?["late_events"] == .uint(0))
+        #expect(facts["stacks"]?["fragments_attached"] == .uint(UInt64(2 * count)))
+        #expect(facts["stacks"]?["events_released_without_waiting"] == .uint(0))
+    }
 }

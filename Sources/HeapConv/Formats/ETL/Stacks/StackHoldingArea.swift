@@ -22,6 +22,11 @@
 ///
 /// Fragments arriving before their event (possible in file order, where buffers of different CPUs are not
 /// in time order) wait in a small stash of ``maximumStashed`` fragments.
+///
+/// Held events live in a ring indexed by arrival number, so that a thread's previous event is found by
+/// number and an event that left is recognised by its number alone. Without a reorder window events leave
+/// in arrival order from the ring's start; with one they leave by key through a min-heap of arrival numbers,
+/// and the ring's start moves past them once every earlier arrival has left.
 struct StackHoldingArea {
     static let maximumEvents = 1 << 15
     static let maximumFrames = 1 << 21
@@ -45,17 +50,19 @@ struct StackHoldingArea {
     private struct Slot {
         var event: HeapEvent
         var ticks: Int64
-        var thread: UInt32
         var key: OrderKey
         var arrival: UInt64
         var kernel = FrameRange.absent
         var user = FrameRange.absent
+        /// The number of the previous held event of the same thread, to find older targets.
+        var previousOfThread: UInt64 = .max
+        var thread: UInt32
         var complete = false
-        /// The previous held event of the same thread (slot, generation), to find older targets.
-        var previousOfThread: Int32 = -1
-        var previousGeneration: UInt32 = 0
-        var generation: UInt32 = 0
-        var alive = true
+        /// Left before an earlier arrival (with a reorder window only).
+        var released = false
+
+        static let filler = Slot(event: .other(EventContext(timestamp: 0, processID: 0, threadID: 0, heap: 0), opcode: 0),
+                                 ticks: 0, key: OrderKey(primary: 0, secondary: 0), arrival: 0, thread: 0)
     }
 
     private struct Stashed {
@@ -70,14 +77,17 @@ struct StackHoldingArea {
         var thread: UInt32
     }
 
-    private var slots: [Slot] = []
-    private var freeSlots: [Int32] = []
-    /// Live slot indices in output order: a min-heap by `key` when a reorder window is used, else a FIFO
-    /// ring, because events then arrive in output order.
-    private var heap: [Int32] = []
-    private var ring = SlotRing()
+    /// Held events: event number `n` is at `n & (ring.count - 1)` while `head <= n < tail`.
+    private var ring = SlotBuffer(count: 64, filler: Slot.filler)
+    /// Number of the earliest event that has not left (or, with a reorder window, may not have left).
+    private var head: UInt64 = 0
+    /// Number of the next event to arrive.
+    private var tail: UInt64 = 0
+    /// Event numbers in output order by `key`, when a reorder window is used; without one events leave from
+    /// `head`, since they arrive in output order.
+    private var heap: [UInt64] = []
     private let usesHeap: Bool
-    /// Newest held event per thread: slot index in the low 32 bits, generation in the high 32 bits.
+    /// Number of the newest held event per thread.
     private var newestByThread = ThreadMap()
     private var arena = FrameArena()
     private var liveFrames = 0
@@ -112,38 +122,29 @@ struct StackHoldingArea {
     }
 
     var isEmpty: Bool { heldCount == 0 }
-    var heldCount: Int { usesHeap ? heap.count : ring.count }
+    var heldCount: Int { usesHeap ? heap.count : Int(tail &- head) }
 
     /// Takes `event` (raw timestamp `ticks`, thread `thread`) to wait for its stack fragments; `key` orders
     /// it for output (ignored in file order, where arrival order is used).
     mutating func add(_ event: HeapEvent, ticks: Int64, thread: UInt32, key: OrderKey) {
         arrivals &+= 1
-        var slot = Slot(event: event, ticks: ticks, thread: thread,
-                        key: timeOrdered ? key : OrderKey(primary: 0, secondary: arrivals), arrival: arrivals)
-        if let packed = newestByThread[thread] {
-            let previous = Int32(truncatingIfNeeded: packed)
-            let generation = UInt32(truncatingIfNeeded: packed >> 32)
-            if isLive(previous, generation) {
-                slots[Int(previous)].complete = true
-                slot.previousOfThread = previous
-                slot.previousGeneration = generation
-            }
+        var slot = Slot(event: event, ticks: ticks,
+                        key: timeOrdered ? key : OrderKey(primary: 0, secondary: arrivals), arrival: arrivals,
+                        thread: thread)
+        if let previous = newestByThread[thread], isHeld(previous) {
+            ring[index(previous)].complete = true
+            slot.previousOfThread = previous
         }
-        let index: Int32
-        if let reused = freeSlots.popLast() {
-            index = reused
-            slot.generation = slots[Int(reused)].generation &+ 1
-            slots[Int(reused)] = slot
-        } else {
-            index = Int32(slots.count)
-            slots.append(slot)
-        }
-        newestByThread.set(thread, UInt64(UInt32(bitPattern: index)) | UInt64(slots[Int(index)].generation) << 32)
-        push(index)
+        if tail &- head == UInt64(ring.count) { growRing() }
+        let number = tail
+        ring[index(number)] = slot
+        tail &+= 1
+        newestByThread.set(thread, number)
+        if usesHeap { push(number) }
         if stashedCount > 0, let early = stash.removeValue(forKey: ThreadTicks(ticks: ticks, thread: thread)) {
             stashedCount -= early.count
             for fragment in early {
-                attach(fragment.frames, part: fragment.part, to: index, early: true)
+                attach(fragment.frames, part: fragment.part, to: number, early: true)
             }
         }
     }
@@ -188,47 +189,55 @@ struct StackHoldingArea {
     /// the input has ended and every event may leave.
     mutating func release(into batch: inout EventBatch, limit: Int, final: Bool) {
         while batch.count < limit, heldCount > 0 {
-            let top = usesHeap ? heap[0] : ring.first
-            let complete = slots[Int(top)].complete
+            let top = usesHeap ? heap[0] : head
+            let slot = index(top)
+            let complete = ring[slot].complete
             if !final {
+                // With a reorder window, events leaving out of arrival order leave holes in the ring: bound
+                // those too.
                 let overfull = heldCount > Self.maximumEvents || liveFrames > Self.maximumFrames
+                    || tail &- head > UInt64(2 * Self.maximumEvents)
                 guard complete || overfull else { return }
-                guard reorderWindow == 0 || overfull || arrivals &- slots[Int(top)].arrival >= reorderWindow else { return }
+                guard reorderWindow == 0 || overfull || arrivals &- ring[slot].arrival >= reorderWindow else { return }
                 if !complete { forcedReleases += 1 }
             }
-            popTop()
-            emit(top, into: &batch)
+            if usesHeap { popTop() }
+            emit(slot, into: &batch)
             free(top)
         }
     }
 
     // MARK: - Internals
 
-    private func isLive(_ index: Int32, _ generation: UInt32) -> Bool {
-        index >= 0 && Int(index) < slots.count && slots[Int(index)].alive && slots[Int(index)].generation == generation
+    @inline(__always)
+    private func index(_ number: UInt64) -> Int { Int(truncatingIfNeeded: number) & (ring.count - 1) }
+
+    /// Whether event `number` is still held.
+    @inline(__always)
+    private func isHeld(_ number: UInt64) -> Bool {
+        number >= head && number < tail && !ring[index(number)].released
     }
 
     /// The held event of `thread` at `ticks`: the newest of the thread or one of the few before it.
-    private func find(ticks: Int64, thread: UInt32) -> Int32? {
-        guard let packed = newestByThread[thread] else { return nil }
-        var index = Int32(truncatingIfNeeded: packed)
-        var generation = UInt32(truncatingIfNeeded: packed >> 32)
+    private func find(ticks: Int64, thread: UInt32) -> UInt64? {
+        guard var number = newestByThread[thread] else { return nil }
         var steps = 0
-        while steps < 16, isLive(index, generation) {
-            if slots[Int(index)].ticks == ticks { return index }
-            generation = slots[Int(index)].previousGeneration
-            index = slots[Int(index)].previousOfThread
+        while steps < 16, isHeld(number) {
+            let slot = index(number)
+            if ring[slot].ticks == ticks { return number }
+            number = ring[slot].previousOfThread
             steps += 1
         }
         return nil
     }
 
-    /// Attaches frames to the held event at `index`. A user part completes the event, unless it came before
-    /// the event (`early`, from the stash): the kernel part may then still follow.
+    /// Attaches frames to held event `number`. A user part completes the event, unless it came before the
+    /// event (`early`, from the stash): the kernel part may then still follow.
     private mutating func attach<Frames: FrameSource>(
-        _ frames: Frames, part: StackWalk.Part, to index: Int32, early: Bool = false
+        _ frames: Frames, part: StackWalk.Part, to number: UInt64, early: Bool = false
     ) {
-        let existing = part == .kernel ? slots[Int(index)].kernel : slots[Int(index)].user
+        let slot = index(number)
+        let existing = part == .kernel ? ring[slot].kernel : ring[slot].user
         guard !existing.isPresent else {
             unmatchedFragments += 1
             return
@@ -237,18 +246,18 @@ struct StackHoldingArea {
         liveFrames += frames.count
         attachedFragments += 1
         if part == .kernel {
-            slots[Int(index)].kernel = range
-            if slots[Int(index)].user.isPresent { slots[Int(index)].complete = true }
+            ring[slot].kernel = range
+            if ring[slot].user.isPresent { ring[slot].complete = true }
         } else {
-            slots[Int(index)].user = range
-            if !early || slots[Int(index)].kernel.isPresent { slots[Int(index)].complete = true }
+            ring[slot].user = range
+            if !early || ring[slot].kernel.isPresent { ring[slot].complete = true }
         }
     }
 
-    private mutating func emit(_ index: Int32, into batch: inout EventBatch) {
-        var event = slots[Int(index)].event
-        let kernel = slots[Int(index)].kernel
-        let user = slots[Int(index)].user
+    private mutating func emit(_ slot: Int, into batch: inout EventBatch) {
+        var event = ring[slot].event
+        let kernel = ring[slot].kernel
+        let user = ring[slot].user
         if kernel.isPresent || user.isPresent {
             let start = batch.frames.count
             // Kernel frames are the innermost, so they come first.
@@ -259,7 +268,7 @@ struct StackHoldingArea {
             event.context.stack = .none
         }
         if timeOrdered {
-            let key = slots[Int(index)].key
+            let key = ring[slot].key
             if let last = lastReleased, key < last {
                 lateEvents += 1
             } else {
@@ -269,16 +278,32 @@ struct StackHoldingArea {
         batch.events.append(event)
     }
 
-    private mutating func free(_ index: Int32) {
-        liveFrames -= Int(max(slots[Int(index)].kernel.count, 0) + max(slots[Int(index)].user.count, 0))
-        slots[Int(index)].alive = false
-        freeSlots.append(index)
+    /// Forgets event `number`, which just left.
+    private mutating func free(_ number: UInt64) {
+        let slot = index(number)
+        liveFrames -= Int(max(ring[slot].kernel.count, 0) + max(ring[slot].user.count, 0))
+        if usesHeap {
+            ring[slot].released = true
+            while head < tail, ring[index(head)].released { head &+= 1 }
+        } else {
+            head &+= 1
+        }
         if heldCount == 0 {
             arena.reset()
             liveFrames = 0
         } else if arena.count > 2 * liveFrames + (1 << 16) {
             compactArena()
         }
+    }
+
+    private mutating func growRing() {
+        let bigger = SlotBuffer(count: ring.count * 2, filler: Slot.filler)
+        var number = head
+        while number < tail {
+            bigger[Int(truncatingIfNeeded: number) & (bigger.count - 1)] = ring[index(number)]
+            number &+= 1
+        }
+        ring = bigger
     }
 
     private mutating func compactArena() {
@@ -289,65 +314,37 @@ struct StackHoldingArea {
             arena.copy(range, to: &frames)
             return FrameRange(start: Int32(fresh.append(frames)), count: range.count)
         }
-        let live = usesHeap ? heap : ring.elements
-        for index in live {
-            slots[Int(index)].kernel = move(slots[Int(index)].kernel)
-            slots[Int(index)].user = move(slots[Int(index)].user)
+        var number = head
+        while number < tail {
+            let slot = index(number)
+            if !ring[slot].released {
+                ring[slot].kernel = move(ring[slot].kernel)
+                ring[slot].user = move(ring[slot].user)
+            }
+            number &+= 1
         }
         arena = fresh
     }
 
-    // Output order: a FIFO ring, or a binary min-heap by slot key.
+    // Output order with a reorder window: a binary min-heap of event numbers by key.
 
-    private mutating func push(_ index: Int32) {
-        guard usesHeap else {
-            ring.append(index)
-            return
+    private mutating func push(_ number: UInt64) {
+        heap.append(number)
+        let ring = self.ring
+        BinaryHeap.siftUp(&heap, from: heap.count - 1) { a, b in
+            ring[Int(truncatingIfNeeded: a) & (ring.count - 1)].key < ring[Int(truncatingIfNeeded: b) & (ring.count - 1)].key
         }
-        heap.append(index)
-        let slots = self.slots
-        BinaryHeap.siftUp(&heap, from: heap.count - 1) { a, b in slots[Int(a)].key < slots[Int(b)].key }
     }
 
     private mutating func popTop() {
-        guard usesHeap else {
-            ring.removeFirst()
-            return
-        }
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last
-        let slots = self.slots
-        BinaryHeap.siftDown(&heap, from: 0) { a, b in slots[Int(a)].key < slots[Int(b)].key }
-    }
-}
-
-/// A FIFO of slot indices in a power-of-two ring that grows when full; never shrinks or shifts.
-struct SlotRing {
-    private var storage = [Int32](repeating: 0, count: 64)
-    private var head = 0
-    private(set) var count = 0
-
-    var first: Int32 { storage[head] }
-
-    mutating func append(_ value: Int32) {
-        if count == storage.count {
-            var bigger = [Int32](repeating: 0, count: storage.count * 2)
-            for i in 0..<count { bigger[i] = storage[(head + i) & (storage.count - 1)] }
-            storage = bigger
-            head = 0
+        let ring = self.ring
+        BinaryHeap.siftDown(&heap, from: 0) { a, b in
+            ring[Int(truncatingIfNeeded: a) & (ring.count - 1)].key < ring[Int(truncatingIfNeeded: b) & (ring.count - 1)].key
         }
-        storage[(head + count) & (storage.count - 1)] = value
-        count += 1
     }
-
-    mutating func removeFirst() {
-        head = (head + 1) & (storage.count - 1)
-        count -= 1
-    }
-
-    /// The elements, first to last.
-    var elements: [Int32] { (0..<count).map { storage[(head + $0) & (storage.count - 1)] } }
 }
 
 /// The frames of held events, appended in arrival order; reset when the area empties, compacted when most
