@@ -41,8 +41,17 @@ def build():
     return os.path.join(heapconv, "heapconv"), os.path.join(synth, "heapconv-synth")
 
 
-def measure(args, stdout=subprocess.DEVNULL):
+def settle(target):
+    """Removes the previous run's output and flushes dirty pages, so that no run pays for the writeback of
+    the one before it (on this machine that alone varied a 1 GB write from 0.3 s to 1 s)."""
+    if target and os.path.exists(target):
+        os.remove(target)
+    os.sync()
+
+
+def measure(args, stdout=subprocess.DEVNULL, target=None):
     """Runs a command; returns (seconds, peak resident KiB) of that process alone."""
+    settle(target)
     start = time.perf_counter()
     process = subprocess.Popen(args, stdout=stdout)
     _, status, usage = os.wait4(process.pid, 0)
@@ -52,8 +61,8 @@ def measure(args, stdout=subprocess.DEVNULL):
     return seconds, usage.ru_maxrss
 
 
-def median_run(args, runs, stdout=subprocess.DEVNULL):
-    results = [measure(args, stdout) for _ in range(runs)]
+def median_run(args, runs, stdout=subprocess.DEVNULL, target=None):
+    results = [measure(args, stdout, target) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
@@ -63,7 +72,7 @@ def io_floor(path, out_bytes, runs):
     target = os.path.join(WORK, "floor.tmp")
     blocks = max(1, out_bytes // (1 << 20))
     write = statistics.median(
-        measure(["dd", "if=/dev/zero", f"of={target}", "bs=1M", f"count={blocks}", "status=none"])[0]
+        measure(["dd", "if=/dev/zero", f"of={target}", "bs=1M", f"count={blocks}", "status=none"], target=target)[0]
         for _ in range(runs))
     os.remove(target)
     return read, write
@@ -102,7 +111,8 @@ def main():
         rows = []
         for n in (1_000_000, 10_000_000):
             files = generate(synth, heapconv, n, False)
-            seconds, kib = median_run([heapconv, "--quiet", files["etl"], os.path.join(WORK, "out.jsonl")], 1)
+            target = os.path.join(WORK, "out.jsonl")
+            seconds, kib = median_run([heapconv, "--quiet", files["etl"], target], 1, target=target)
             rows.append((n, seconds, kib))
         for n, seconds, kib in rows:
             print(f"{n:>11,} events  .etl -> .jsonl  {seconds:7.2f} s  peak {kib / 1024:7.1f} MiB")
@@ -132,7 +142,7 @@ def main():
     rows = []
     for name, command, source, target in cases:
         sh(["cat", source], stdout=subprocess.DEVNULL)  # warm the page cache
-        seconds, kib = median_run(command, args.runs)
+        seconds, kib = median_run(command, args.runs, target=target)
         in_bytes = os.path.getsize(source)
         out_bytes = os.path.getsize(target) if target else 0
         read_floor, write_floor = io_floor(source, out_bytes, args.runs)
