@@ -1,4 +1,6 @@
 /// Dense indices for heaps (0, 1, 2, ... in order of first sight), so that per-heap state lives in arrays.
+/// Any key scoped by a process fits: the trace summary also numbers processes (heap 0) and threads (the
+/// thread id in place of the heap) with it.
 ///
 /// Events of a few heaps interleave, and hashing a ``HeapKey`` through `Dictionary` costs a SipHash per
 /// event; a 16-entry direct-mapped cache in front of the dictionary answers almost every lookup with one

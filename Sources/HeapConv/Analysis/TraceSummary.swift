@@ -11,20 +11,35 @@ public struct TraceSummary: EventWriter {
     /// Events whose timestamp is earlier than the one before them.
     public private(set) var timeInversions: UInt64 = 0
     public private(set) var eventsWithStacks: UInt64 = 0
-    public private(set) var eventsPerProcess: [UInt32: UInt64] = [:]
-    public private(set) var threadsPerProcess: [UInt32: Set<UInt32>] = [:]
-    public private(set) var eventsPerHeap: [HeapKey: UInt64] = [:]
     public private(set) var live = LiveHeapState()
+
+    // Processes, threads and heaps get dense slots (a direct-mapped cache in front of a dictionary answers
+    // almost every lookup), and their counts live in arrays: no hashing per event.
+    private var processSlots = HeapSlots()
+    private var processEvents: [UInt64] = []
+    private var processThreads: [UInt64] = []
+    private var threadSlots = HeapSlots()
+    private var heapSlots = HeapSlots()
+    private var heapEvents: [UInt64] = []
 
     public init() {}
 
-    // Consecutive events mostly share their process, thread and heap: count runs and touch the
-    // dictionaries once per run instead of once per event.
-    private var runPID: UInt32?
-    private var runThread: UInt64?
-    private var runHeap: HeapKey?
-    private var runPIDCount: UInt64 = 0
-    private var runHeapCount: UInt64 = 0
+    /// Events per process id.
+    public var eventsPerProcess: [UInt32: UInt64] {
+        Dictionary(uniqueKeysWithValues: zip(processSlots.keys.lazy.map(\.processID), processEvents))
+    }
+
+    /// The thread ids seen in each process.
+    public var threadsPerProcess: [UInt32: Set<UInt32>] {
+        var result: [UInt32: Set<UInt32>] = [:]
+        for key in threadSlots.keys { result[key.processID, default: []].insert(UInt32(truncatingIfNeeded: key.heap)) }
+        return result
+    }
+
+    /// Events per heap (of any kind, not only those that change the live set).
+    public var eventsPerHeap: [HeapKey: UInt64] {
+        Dictionary(uniqueKeysWithValues: zip(heapSlots.keys, heapEvents))
+    }
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         let events = batch.events
@@ -43,32 +58,21 @@ public struct TraceSummary: EventWriter {
                 lastTimestamp = c.timestamp
             }
             if c.stack.isPresent { eventsWithStacks += 1 }
-            if c.processID != runPID { flushProcessRun(); runPID = c.processID }
-            runPIDCount += 1
-            let thread = UInt64(c.processID) << 32 | UInt64(c.threadID)
-            if thread != runThread {
-                runThread = thread
-                if threadsPerProcess[c.processID]?.contains(c.threadID) != true {
-                    threadsPerProcess[c.processID, default: []].insert(c.threadID)
-                }
+            // A process is a key with heap 0, a thread one with the thread id in place of the heap.
+            let (process, newProcess) = processSlots.slot(creating: HeapKey(processID: c.processID, heap: 0))
+            if newProcess {
+                processEvents.append(0)
+                processThreads.append(0)
             }
-            let heap = HeapKey(processID: c.processID, heap: c.heap)
-            if heap != runHeap { flushHeapRun(); runHeap = heap }
-            runHeapCount += 1
+            processEvents[process] += 1
+            if threadSlots.slot(creating: HeapKey(processID: c.processID, heap: UInt64(c.threadID))).isNew {
+                processThreads[process] += 1
+            }
+            let (heap, newHeap) = heapSlots.slot(creating: HeapKey(processID: c.processID, heap: c.heap))
+            if newHeap { heapEvents.append(0) }
+            heapEvents[heap] += 1
             live.apply(event)
         }
-        flushProcessRun()
-        flushHeapRun()
-    }
-
-    private mutating func flushProcessRun() {
-        if let pid = runPID, runPIDCount > 0 { eventsPerProcess[pid, default: 0] += runPIDCount }
-        runPIDCount = 0
-    }
-
-    private mutating func flushHeapRun() {
-        if let heap = runHeap, runHeapCount > 0 { eventsPerHeap[heap, default: 0] += runHeapCount }
-        runHeapCount = 0
     }
 
     public mutating func finish() throws(ConversionError) {}
@@ -85,10 +89,12 @@ public struct TraceSummary: EventWriter {
                     ("span_ns", .int(last &- first))]
             if timeInversions > 0 { time.append(("inversions", .uint(timeInversions))) }
         }
-        let processes: [InfoValue] = eventsPerProcess.keys.sorted().map { pid in
-            .object([("pid", .uint(UInt64(pid))), ("events", .uint(eventsPerProcess[pid]!)),
-                     ("threads", .uint(UInt64(threadsPerProcess[pid]?.count ?? 0)))])
+        let processOrder = processSlots.keys.indices.sorted { processSlots.keys[$0] < processSlots.keys[$1] }
+        let processes: [InfoValue] = processOrder.map { slot in
+            .object([("pid", .uint(UInt64(processSlots.keys[slot].processID))), ("events", .uint(processEvents[slot])),
+                     ("threads", .uint(processThreads[slot]))])
         }
+        let eventsPerHeap = self.eventsPerHeap
         let heaps: [InfoValue] = eventsPerHeap.keys.sorted().map { key in
             let t = live.totals(of: key) ?? HeapTotals()
             var entries: [(String, InfoValue)] = [
