@@ -54,11 +54,13 @@ struct AddressMap<Value: BitwiseCopyable> {
     }
 
     /// Starts loading the slot where `key` would be found: a hint that makes a lookup of `key` soon cheaper.
+    /// Mutating only so that calling it on a map inside an array element modifies in place instead of
+    /// copying (and retaining) the element; it changes nothing.
     @inline(__always)
-    func prefetch(_ key: UInt64) {
+    mutating func prefetch(_ key: UInt64) {
         guard !slots.isEmpty else { return }
         let i = home(key)
-        slots.withUnsafeBufferPointer { buffer in
+        slots.withUnsafeMutableBufferPointer { buffer in
             // Safe: `i` is masked into the buffer; a prefetch only hints and never faults.
             heapconv_prefetch(buffer.baseAddress! + i)
         }
