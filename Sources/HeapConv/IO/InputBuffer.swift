@@ -106,4 +106,39 @@ public final class InputBuffer {
             // `fill` may have moved the window; `searched` counts from its start, which is unchanged.
         }
     }
+
+    /// Up to `maximum` whole lines (terminators included), consuming them, and how many there are; `nil` at
+    /// the end of the input. Fewer come back when the window ends first, so that a chunk never waits for
+    /// more input while it has lines to hand out. A last line without a terminator counts as a line. The
+    /// bytes stay valid until the next call.
+    public func takeLines(maximum: Int) throws(ConversionError) -> (bytes: UnsafeRawBufferPointer, lines: Int)? {
+        precondition(maximum > 0)
+        var lines = 0
+        var cut = 0
+        var scanned = 0
+        while true {
+            let window = available
+            if let base = window.baseAddress {
+                while lines < maximum, scanned < window.count,
+                      let hit = memchr(base + scanned, 0x0A, window.count - scanned) {
+                    lines += 1
+                    scanned = base.distance(to: UnsafeRawPointer(hit)) + 1
+                    cut = scanned
+                }
+                scanned = window.count
+            }
+            if lines > 0 {
+                // Hand out what is whole now rather than move the window under it.
+                consume(cut)
+                return (UnsafeRawBufferPointer(rebasing: window[0..<cut]), lines)
+            }
+            if try !fill() {
+                let rest = available
+                if rest.isEmpty { return nil }
+                consume(rest.count)
+                return (rest, 1)
+            }
+            // `fill` may have moved the window; `scanned` counts from its start, which is unchanged.
+        }
+    }
 }

@@ -45,4 +45,42 @@ import Testing
         let flats = try Codecs.read(bytes, limit: 3) { JSONLinesReader(source: $0) }
         #expect(flats == Codecs.flatten(batch))
     }
+
+    /// JSON Lines are parsed two chunks at a time, the second on a helper thread: with chunks of a few lines,
+    /// blank lines and CRLF endings among them and the input served in small pieces, every event comes back
+    /// once, in order, with its stack.
+    @Test(arguments: [1, 2, 5, 64])
+    func jsonLinesChunksParsedOnTwoThreadsKeepTheirOrder(_ limit: Int) throws {
+        let batch = SampleEvents.workload(count: 1_500)
+        var lines = String(decoding: try Codecs.jsonl(batch), as: UTF8.self).split(separator: "\n").map(String.init)
+        for i in stride(from: 5, to: lines.count, by: 37) { lines[i] += "\r" }
+        for i in stride(from: lines.count - 3, to: 0, by: -101) { lines.insert(" ", at: i) }
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let flats = try Codecs.read(bytes, chunk: 5_000, limit: limit) { JSONLinesReader(source: $0) }
+        #expect(flats == Codecs.flatten(batch))
+    }
+
+    /// An error in a chunk parsed by the helper thread names its own line, and comes after the events of
+    /// the chunks before it (chunks 2 and 4 are the helper's with limits 4 and 2, chunk 3 this thread's with
+    /// limit 3).
+    @Test(arguments: [2, 3, 4])
+    func jsonLinesErrorsOnTheHelperThreadNameTheirLine(_ limit: Int) throws {
+        let good = String(decoding: try Codecs.jsonl(SampleEvents.everyKind()), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        var lines = Array(good.prefix(9))
+        lines.insert("{\"event\":\"alloc\",\"size\":}", at: 7)
+        var reader = JSONLinesReader(source: MemoryByteSource(Array(lines.joined(separator: "\n").utf8)))
+        var batch = EventBatch()
+        var events = 0
+        do {
+            while try reader.read(into: &batch, limit: limit) {
+                events += batch.count
+                batch.removeAll()
+            }
+            Issue.record("the malformed line was accepted")
+        } catch {
+            #expect(error.location == .line(8, column: 25))
+            #expect(events == (8 - 1) / limit * limit)
+        }
+    }
 }
