@@ -15,7 +15,7 @@ public final class InputBuffer {
     @exclusivity(unchecked) private var storage: UnsafeMutableRawBufferPointer
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
-    private let source: any ByteSource
+    private var source: any ByteSource
     /// Whether the source has reported its end.
     public private(set) var atEnd = false
     /// Bytes consumed before the current window start (the offset of ``available``'s first byte).
@@ -30,6 +30,15 @@ public final class InputBuffer {
     }
 
     deinit { storage.deallocate() }
+
+    /// Starts over on `source`, keeping the storage: a parser reads chunk after chunk through one buffer.
+    public func restart(source: any ByteSource) {
+        self.source = source
+        start = 0
+        end = 0
+        atEnd = false
+        consumedBytes = 0
+    }
 
     /// The bytes read but not consumed yet.
     @inline(__always)
@@ -107,30 +116,44 @@ public final class InputBuffer {
         }
     }
 
-    /// Up to `maximum` whole lines (terminators included), consuming them, and how many there are; `nil` at
-    /// the end of the input. Fewer come back when the window ends first, so that a chunk never waits for
-    /// more input while it has lines to hand out. A last line without a terminator counts as a line. The
-    /// bytes stay valid until the next call.
-    public func takeLines(maximum: Int) throws(ConversionError) -> (bytes: UnsafeRawBufferPointer, lines: Int)? {
+    /// Up to `maximum` whole records (terminators included), consuming them, and how many lines they
+    /// span; `nil` at the end of the input. A record is a line, or with `quoted` (CSV) a run of lines until
+    /// a line break outside double quotes. Fewer records come back when the window ends first, so that a
+    /// chunk never waits for more input while it has records to hand out. What is left at the end of the
+    /// input (a last line without a terminator, or an unterminated quote) comes back as a chunk of its own.
+    /// The bytes stay valid until the next call.
+    public func takeRecords(maximum: Int, quoted: Bool = false) throws(ConversionError) -> (bytes: UnsafeRawBufferPointer, lines: Int)? {
         precondition(maximum > 0)
+        var records = 0
         var lines = 0
         var cut = 0
+        var linesAtCut = 0
         var scanned = 0
+        var inQuotes = false
         while true {
             let window = available
             if let base = window.baseAddress {
-                while lines < maximum, scanned < window.count,
-                      let hit = memchr(base + scanned, 0x0A, window.count - scanned) {
+                while records < maximum, scanned < window.count {
+                    guard let hit = memchr(base + scanned, 0x0A, window.count - scanned) else { break }
+                    let newline = base.distance(to: UnsafeRawPointer(hit))
+                    // Quotes between here and the line break decide whether it ends a record.
+                    if quoted, inQuotes || memchr(base + scanned, 0x22, newline - scanned) != nil {
+                        for i in scanned..<newline where window[i] == 0x22 { inQuotes.toggle() }
+                    }
                     lines += 1
-                    scanned = base.distance(to: UnsafeRawPointer(hit)) + 1
-                    cut = scanned
+                    scanned = newline + 1
+                    if !inQuotes {
+                        records += 1
+                        cut = scanned
+                        linesAtCut = lines
+                    }
                 }
-                scanned = window.count
+                // A partial line after `scanned` is scanned again once the rest of it has arrived.
             }
-            if lines > 0 {
+            if records > 0 {
                 // Hand out what is whole now rather than move the window under it.
                 consume(cut)
-                return (UnsafeRawBufferPointer(rebasing: window[0..<cut]), lines)
+                return (UnsafeRawBufferPointer(rebasing: window[0..<cut]), linesAtCut)
             }
             if try !fill() {
                 let rest = available
@@ -138,7 +161,7 @@ public final class InputBuffer {
                 consume(rest.count)
                 return (rest, 1)
             }
-            // `fill` may have moved the window; `scanned` counts from its start, which is unchanged.
+            // `fill` may have moved the window; offsets count from its start, which is unchanged.
         }
     }
 }

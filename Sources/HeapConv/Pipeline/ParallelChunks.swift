@@ -4,37 +4,40 @@ import Glibc
 import Darwin
 #endif
 
-/// Parses the lines of a line-based text format into events; ``ParallelChunks`` runs one on each of its
-/// two threads.
+/// Parses chunks of whole records of a line-based text format into events; ``ParallelChunks`` runs one on
+/// each of its two threads.
 protocol ChunkParser {
-    /// Parses one line (without its terminator); `number` is its 1-based line number, for errors. A line
-    /// may add no event (a blank line).
-    mutating func parse(line: UnsafeRawBufferPointer, number: Int, into batch: inout EventBatch) throws(ConversionError)
+    /// Whether a record may span lines inside double quotes (CSV), so that chunks must not be cut there.
+    static var quotedRecords: Bool { get }
+
+    /// Parses the records of `chunk` (whole records; the last one may lack its line break), numbering
+    /// lines from `firstLine` for errors.
+    mutating func parse(chunk: UnsafeRawBufferPointer, firstLine: Int, into batch: inout EventBatch) throws(ConversionError)
 }
 
-extension ChunkParser {
-    /// Parses every line of `chunk` (whole lines, `\n` or `\r\n` terminated, the last one maybe not),
-    /// numbering them from `firstLine`.
-    mutating func parse(chunk: UnsafeRawBufferPointer, firstLine: Int, into batch: inout EventBatch) throws(ConversionError) {
-        guard let base = chunk.baseAddress else { return }
-        var number = firstLine
-        var offset = 0
-        while offset < chunk.count {
-            let rest = chunk.count - offset
-            var length = rest
-            if let hit = memchr(base + offset, 0x0A, rest) { length = (base + offset).distance(to: UnsafeRawPointer(hit)) }
-            let next = offset + length + 1
-            if length > 0 && chunk[offset + length - 1] == 0x0D { length -= 1 }
-            try parse(line: UnsafeRawBufferPointer(start: base + offset, count: length), number: number, into: &batch)
-            number += 1
-            offset = next
-        }
+/// A ``ByteSource`` over one chunk in memory, re-pointed from chunk to chunk.
+final class ChunkSource: ByteSource {
+    private var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    private var position = 0
+
+    /// Serves `chunk` from its start; it must stay valid until it has been read.
+    func serve(_ chunk: UnsafeRawBufferPointer) {
+        bytes = chunk
+        position = 0
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ConversionError) -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        guard n > 0, let source = bytes.baseAddress else { return 0 }
+        buffer.baseAddress!.copyMemory(from: source + position, byteCount: n)
+        position += n
+        return n
     }
 }
 
-/// Reads a line-based text input with two parsers: the input is cut into chunks of whole lines, and of each
-/// two chunks the second is parsed on a helper thread while the first is parsed on the caller's. Batches
-/// come out in input order, each holding one chunk.
+/// Reads a line-based text input with two parsers: the input is cut into chunks of whole records, and of
+/// each two chunks the second is parsed on a helper thread while the first is parsed on the caller's.
+/// Batches come out in input order, each holding one chunk.
 ///
 /// Parsing text costs far more than reading it, so this nearly doubles the rate of a reader that would
 /// otherwise keep one core busy while the writer's thread waits. Inputs of one chunk never start the helper.
@@ -44,19 +47,21 @@ struct ParallelChunks<Parser: ChunkParser> {
     private let helper: ChunkHelper<Parser>
     /// A copy of the chunk parsed on this thread: taking the next chunk may move the input's window.
     private let scratch = ByteStorage()
-    private var nextLine = 1
+    private var nextLine: Int
     /// The helper holds the chunk that comes next.
     private var pending = false
     private var finished = false
 
-    init(input: InputBuffer, parser: Parser, helper: Parser) {
+    /// Reads `input` from its current position, which is line `firstLine`.
+    init(input: InputBuffer, parser: Parser, helper: Parser, firstLine: Int = 1) {
         self.input = input
+        nextLine = firstLine
         self.parser = parser
         self.helper = ChunkHelper(parser: helper)
     }
 
     /// Appends the events of the next chunk (or two) to `batch`; `false` only at the end of the input.
-    /// `limit` is the most lines a chunk holds.
+    /// `limit` is the most records a chunk holds.
     mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
         let before = batch.count
         while batch.count == before {
@@ -65,7 +70,7 @@ struct ParallelChunks<Parser: ChunkParser> {
                 try helper.collect(into: &batch)
                 continue
             }
-            guard !finished, let first = try input.takeLines(maximum: max(limit, 1)) else {
+            guard !finished, let first = try input.takeRecords(maximum: max(limit, 1), quoted: Parser.quotedRecords) else {
                 finished = true
                 return false
             }
@@ -74,7 +79,7 @@ struct ParallelChunks<Parser: ChunkParser> {
             own.copyMemory(from: first.bytes)
             let firstLine = nextLine
             nextLine += first.lines
-            if let second = try input.takeLines(maximum: max(limit, 1)) {
+            if let second = try input.takeRecords(maximum: max(limit, 1), quoted: Parser.quotedRecords) {
                 helper.submit(second.bytes, firstLine: nextLine)
                 nextLine += second.lines
                 pending = true

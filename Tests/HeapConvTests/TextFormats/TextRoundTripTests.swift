@@ -83,4 +83,48 @@ import Testing
             #expect(events == (8 - 1) / limit * limit)
         }
     }
+
+    /// CSV rows are cut into chunks only at line breaks outside quotes: with every cell quoted, CRLF endings,
+    /// blank lines and chunks of a few rows, every event comes back in order.
+    @Test(arguments: [1, 2, 5, 64])
+    func csvChunksParsedOnTwoThreadsKeepTheirOrder(_ limit: Int) throws {
+        let batch = SampleEvents.workload(count: 600)
+        // The writer ends rows with CRLF, one Character in Swift.
+        var lines = String(decoding: try Codecs.csv(batch), as: UTF8.self).split(separator: "\r\n").map(String.init)
+        #expect(lines.count == 601)
+        for i in 1..<lines.count {
+            lines[i] = lines[i].split(separator: ",", omittingEmptySubsequences: false).map { "\"\($0)\"" }.joined(separator: ",")
+        }
+        for i in stride(from: 3, to: lines.count, by: 29) { lines[i] += "\r" }
+        for i in stride(from: lines.count - 2, to: 1, by: -71) { lines.insert("", at: i) }
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let flats = try Codecs.read(bytes, chunk: 3_000, limit: limit) { CSVReader(source: $0) }
+        #expect(flats == Codecs.flatten(batch))
+    }
+
+    /// A quoted cell spanning a line break stays in one chunk: its error names the row's first line, the
+    /// same whatever the chunk size.
+    @Test func csvQuotedLineBreakIsNotAChunkBoundary() throws {
+        var lines = String(decoding: try Codecs.csv(SampleEvents.everyKind()), as: UTF8.self)
+            .split(separator: "\r\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let stackColumn = try #require(header.firstIndex(of: "stack"))
+        var cells = lines[6].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cells[stackColumn] = "\"0x1\n0x2\""
+        lines[6] = cells.joined(separator: ",")
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        var locations: [ConversionError.Location?] = []
+        for limit in [1, 2, 3, 4096] {
+            do {
+                _ = try Codecs.read(bytes, limit: limit) { CSVReader(source: $0) }
+                Issue.record("the line break inside the stack cell was accepted")
+            } catch {
+                locations.append(error.location)
+                // Cut inside the quotes, the row would end in an unterminated quoted field instead.
+                #expect(error.message.contains("in column \"stack\""), "limit \(limit): \(error.message)")
+            }
+        }
+        #expect(locations.allSatisfy { $0 == locations.last! })
+        if case .line(let line, _)? = locations.last { #expect(line == 7) } else { Issue.record("no line in \(locations)") }
+    }
 }

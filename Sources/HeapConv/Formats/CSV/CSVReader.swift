@@ -1,40 +1,79 @@
 /// Reads RFC 4180 CSV heap events: a header row naming ``EventField`` columns in any order (columns no
 /// event needs may be left out), quoted or bare cells, CRLF or LF line breaks. Bad rows are errors naming
 /// the line and column.
+///
+/// After the header, rows are parsed in chunks on two threads (see ``ParallelChunks``); chunks are cut only
+/// at line breaks outside quotes, so a quoted cell may still span lines.
 public struct CSVReader: EventReader {
     private let input: InputBuffer
-    /// Line of the next record's first byte (1-based).
-    private var lineNumber = 1
-    private var columns: [EventField] = []
-    private var builder = TextEventBuilder()
-    private var cells = CSVCells()
-    private var scratch: [UInt8] = []
+    private var chunks: ParallelChunks<CSVRecordParser>?
 
     public init(source: any ByteSource) {
         input = InputBuffer(source: source)
     }
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
-        if columns.isEmpty {
-            guard try nextRecord() else {
+        if chunks == nil {
+            var header = CSVRecordParser(input: input, columns: [])
+            guard try header.nextRecord() else {
                 throw ConversionError(.malformedInput, at: .line(1), "empty file: expected a header row")
             }
-            try readHeader()
+            let columns = try header.readHeader()
+            header.consumeRecord()
+            chunks = ParallelChunks(input: input, parser: CSVRecordParser(columns: columns),
+                                    helper: CSVRecordParser(columns: columns), firstLine: header.lineNumber)
         }
-        var appended = 0
-        while appended < limit {
+        return try chunks!.read(into: &batch, limit: limit)
+    }
+}
+
+/// Splits CSV records into cells and builds their events: on the reader's input for the header row, and on
+/// chunks of rows on each of ``ParallelChunks``' threads.
+struct CSVRecordParser: ChunkParser {
+    static let quotedRecords = true
+
+    private let input: InputBuffer
+    private let chunkSource = ChunkSource()
+    /// Line of the next record's first byte (1-based).
+    private(set) var lineNumber = 1
+    private let columns: [EventField]
+    private var builder = TextEventBuilder()
+    private var cells = CSVCells()
+    private var scratch: [UInt8] = []
+
+    init(input: InputBuffer, columns: [EventField]) {
+        self.input = input
+        self.columns = columns
+    }
+
+    /// A parser of chunks, with its own buffer.
+    init(columns: [EventField]) {
+        self.init(input: InputBuffer(source: ChunkSource()), columns: columns)
+    }
+
+    mutating func parse(chunk: UnsafeRawBufferPointer, firstLine: Int, into batch: inout EventBatch) throws(ConversionError) {
+        chunkSource.serve(chunk)
+        input.restart(source: chunkSource)
+        pendingConsume = nil
+        lineNumber = firstLine
+        while true {
             let line = lineNumber
             guard try nextRecord() else { break }
             if cells.count == 1 && cells[0].length == 0 { continue }  // blank line
             try buildEvent(line: line, into: &batch)
-            appended += 1
         }
-        return appended > 0
     }
 
-    private mutating func readHeader() throws(ConversionError) {
+    /// Consumes the record `nextRecord()` returned last.
+    mutating func consumeRecord() {
+        if let pendingConsume { input.consume(pendingConsume); self.pendingConsume = nil }
+    }
+
+    /// The columns the header row (the current record) names.
+    func readHeader() throws(ConversionError) -> [EventField] {
         let known = FieldNameTable()
         var seen: UInt32 = 0
+        var columns: [EventField] = []
         for cell in cells {
             let name = cellBytes(cell)
             guard let field = known.field(named: name) else {
@@ -50,6 +89,7 @@ public struct CSVReader: EventReader {
         for field in [EventField.event, .ts, .pid, .tid, .heap] where seen & field.bit == 0 {
             throw ConversionError(.malformedInput, at: .line(1), "the header row lacks the column \"\(field.name)\"")
         }
+        return columns
     }
 
     private mutating func buildEvent(line: Int, into batch: inout EventBatch) throws(ConversionError) {
@@ -139,8 +179,8 @@ public struct CSVReader: EventReader {
 
     /// Splits the next record into `cells` and consumes it except for its bytes, which stay readable until
     /// the next call. Returns `false` at the end of the input.
-    private mutating func nextRecord() throws(ConversionError) -> Bool {
-        if let pendingConsume { input.consume(pendingConsume); self.pendingConsume = nil }
+    mutating func nextRecord() throws(ConversionError) -> Bool {
+        consumeRecord()
         while true {
             if input.atEnd && input.available.isEmpty { return false }
             switch scanRecord(input.available, atEnd: input.atEnd) {

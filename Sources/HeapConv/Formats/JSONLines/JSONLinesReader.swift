@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads JSON Lines heap events: one object per line, keys in any order, any JSON white space, blank
 /// lines skipped. Unknown keys, unknown event names and malformed values are errors naming the line and
 /// column. Parses bytes directly; Foundation's JSON decoding is not used.
@@ -22,7 +28,26 @@ struct JSONLineParser: ChunkParser {
     private var builder = TextEventBuilder()
     private let keys = FieldNameTable()
 
-    mutating func parse(line: UnsafeRawBufferPointer, number: Int, into batch: inout EventBatch) throws(ConversionError) {
+    static let quotedRecords = false
+
+    /// Parses each line of `chunk` (`\n` or `\r\n` terminated, the last one maybe not).
+    mutating func parse(chunk: UnsafeRawBufferPointer, firstLine: Int, into batch: inout EventBatch) throws(ConversionError) {
+        guard let base = chunk.baseAddress else { return }
+        var number = firstLine
+        var offset = 0
+        while offset < chunk.count {
+            let rest = chunk.count - offset
+            var length = rest
+            if let hit = memchr(base + offset, 0x0A, rest) { length = (base + offset).distance(to: UnsafeRawPointer(hit)) }
+            let next = offset + length + 1
+            if length > 0 && chunk[offset + length - 1] == 0x0D { length -= 1 }
+            try parse(line: UnsafeRawBufferPointer(start: base + offset, count: length), number: number, into: &batch)
+            number += 1
+            offset = next
+        }
+    }
+
+    private mutating func parse(line: UnsafeRawBufferPointer, number: Int, into batch: inout EventBatch) throws(ConversionError) {
         var scanner = JSONScanner(line: line)
         scanner.skipWhitespace()
         if scanner.atEnd { return }
