@@ -12,6 +12,7 @@ it takes.
     Benchmarks/bench.py --events 1000000 --runs 5
     Benchmarks/bench.py --memory               # peak memory at 1 M and 10 M events (.etl -> JSON Lines)
     Benchmarks/bench.py --markdown >> Benchmarks/RESULTS.md
+    Benchmarks/bench.py --instructions         # instructions per event (callgrind), 200 k events
 
 Not part of CI: it takes minutes and wants a quiet machine.
 """
@@ -97,6 +98,31 @@ def generate(synth, heapconv, events, compressed):
     return files
 
 
+def count_instructions(heapconv, synth, n):
+    """Instructions per event of each conversion under callgrind: the work of every thread, which does not
+    change with the machine's load the way wall-clock time does on a shared 2-core VM."""
+    files = generate(synth, heapconv, n, False)
+    out = lambda ext: os.path.join(WORK, "out." + ext)
+    cases = [
+        ("info .etl", ["info", files["etl"]]),
+        (".etl -> .jsonl", [files["etl"], out("jsonl")]),
+        (".etl -> .csv", [files["etl"], out("csv")]),
+        (".etl -> chrome .json", [files["etl"], out("json")]),
+        (".etl -> .heapcol", [files["etl"], out("heapcol")]),
+        (".jsonl -> .csv", [files["jsonl"], out("csv")]),
+        (".csv -> .jsonl", [files["csv"], out("jsonl")]),
+        (".heapcol -> .jsonl", [files["heapcol"], out("jsonl")]),
+    ]
+    print(f"{n:,} events, instructions per event (callgrind, all threads)")
+    for name, args in cases:
+        command = [heapconv] + (args if args[0] == "info" else ["--quiet"] + args)
+        result = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + command,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+        collected = [line for line in result.stderr.splitlines() if "Collected :" in line]
+        total = int(collected[-1].split(":")[-1].strip())
+        print(f"{name:30} {total / n:8.0f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=5_000_000)
@@ -104,6 +130,8 @@ def main():
     parser.add_argument("--compressed", action="store_true", help="also time a trace with compressed buffers")
     parser.add_argument("--memory", action="store_true", help="peak memory of .etl -> JSON Lines at 1 M and 10 M events")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table for RESULTS.md")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per event under callgrind (all threads; steady where wall clock is not)")
     args = parser.parse_args()
 
     heapconv, synth = build()
@@ -117,6 +145,10 @@ def main():
         for n, seconds, kib in rows:
             print(f"{n:>11,} events  .etl -> .jsonl  {seconds:7.2f} s  peak {kib / 1024:7.1f} MiB")
         print(f"peak memory ratio 10 M / 1 M: {rows[1][2] / rows[0][2]:.3f}")
+        return
+
+    if args.instructions:
+        count_instructions(heapconv, synth, args.events if args.events != 5_000_000 else 200_000)
         return
 
     n = args.events
