@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads RFC 4180 CSV heap events: a header row naming ``EventField`` columns in any order (columns no
 /// event needs may be left out), quoted or bare cells, CRLF or LF line breaks. Bad rows are errors naming
 /// the line and column.
@@ -132,32 +138,23 @@ struct CSVRecordParser: ChunkParser {
             case .frames:
                 let start = batch.frames.count
                 if !(bytes.count == 2 && bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "]")) {
-                    // One pass: each frame is `0x` and 1 to 16 hex digits, frames joined by `;`.
+                    // Each frame is `0x` and 1 to 16 hex digits, frames joined by `;`.
                     var frameStart = 0
                     while frameStart <= bytes.count {
-                        var i = frameStart
-                        var value: UInt64 = 0
-                        var valid = i + 2 < bytes.count && bytes[i] == UInt8(ascii: "0") && bytes[i + 1] | 0x20 == UInt8(ascii: "x")
-                        i += 2
-                        let digitsStart = i
-                        while valid && i < bytes.count && bytes[i] != UInt8(ascii: ";") {
-                            let b = bytes[i]
-                            if b &- 0x30 < 10 { value = value << 4 | UInt64(b &- 0x30) }
-                            else if (b | 0x20) &- 0x61 < 6 { value = value << 4 | UInt64((b | 0x20) &- 0x61 &+ 10) }
-                            else { valid = false }
-                            i += 1
+                        var stop = bytes.count
+                        if frameStart < bytes.count, let base = bytes.baseAddress,
+                           let hit = memchr(base + frameStart, Int32(UInt8(ascii: ";")), bytes.count - frameStart) {
+                            stop = base.distance(to: UnsafeRawPointer(hit))
                         }
-                        valid = valid && i > digitsStart && i - digitsStart <= 16
-                        guard valid else {
-                            var stop = frameStart
-                            while stop < bytes.count && bytes[stop] != UInt8(ascii: ";") { stop += 1 }
+                        let frame = UnsafeRawBufferPointer(rebasing: bytes[frameStart..<stop])
+                        guard let value = TextScalar.hex(frame) else {
                             batch.frames.removeSubrange(start...)
                             throw ConversionError(.malformedInput, at: .line(line, column: cell.column),
                                                   "expected hex frames joined by \";\" in column \"stack\", found "
-                                                  + TextScalar.quoted(UnsafeRawBufferPointer(rebasing: bytes[frameStart..<stop])))
+                                                  + TextScalar.quoted(frame))
                         }
                         batch.frames.append(value)
-                        frameStart = i + 1
+                        frameStart = stop + 1
                     }
                 }
                 builder.setStack(StackRef(offset: UInt32(start), count: UInt32(batch.frames.count - start)))

@@ -148,8 +148,17 @@ enum TextScalar {
         let n = bytes.count
         guard n > 0, n <= 20 else { return nil }
         var value: UInt64 = 0
+        var first = 0
+        // Eight digits at a time for the first sixteen (a non-digit among them fails the whole number).
+        while first + 8 <= min(n, 16) {
+            // Safe: first + 8 <= n bytes of `bytes`.
+            let (count, digits) = SWARDigits.leadingDecimal(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: first, as: UInt64.self)))
+            guard count == 8 else { return nil }
+            value = value &* 100_000_000 &+ digits
+            first += 8
+        }
         // Up to 19 digits cannot overflow a UInt64; only the 20th needs checking.
-        for i in 0..<min(n, 19) {
+        for i in first..<min(n, 19) {
             let digit = bytes[i] &- 0x30
             guard digit < 10 else { return nil }
             value = value &* 10 &+ UInt64(digit)
@@ -182,7 +191,16 @@ enum TextScalar {
     static func hex(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
         guard bytes.count >= 3, bytes.count <= 18, bytes[0] == 0x30, bytes[1] | 0x20 == 0x78 else { return nil }
         var value: UInt64 = 0
-        for i in 2..<bytes.count {
+        var first = 2
+        // Eight digits at a time while eight bytes remain (a non-digit among them fails the whole number).
+        while first + 8 <= bytes.count {
+            // Safe: first + 8 <= bytes.count.
+            let (count, digits) = SWARDigits.leadingHex(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: first, as: UInt64.self)))
+            guard count == 8 else { return nil }
+            value = value << 32 | digits
+            first += 8
+        }
+        for i in first..<bytes.count {
             let b = bytes[i]
             let digit: UInt8
             if b &- 0x30 < 10 { digit = b &- 0x30 }
