@@ -142,18 +142,29 @@ public final class OutputBuffer {
     @inline(__always)
     public func append(hex value: UInt64) {
         precondition(count + 18 <= storage.count)
-        storage[count] = 0x30
-        storage[count + 1] = 0x78
         let nibbles = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
-        var v = value
-        var i = count + 2 + nibbles
-        repeat {
-            i -= 1
-            let d = UInt8(truncatingIfNeeded: v & 0xF)
-            storage[i] = d < 10 ? d &+ 0x30 : d &+ 0x57
-            v >>= 4
-        } while i > count + 2
+        // All sixteen digits as two words of text with the significant ones first; the bytes after them
+        // are written but not counted (the precondition covers all 18), and the next append overwrites them.
+        let aligned = value << UInt64(4 * (16 - nibbles))
+        let p = storage.baseAddress! + count
+        p.storeBytes(of: (0x7830 as UInt16).littleEndian, as: UInt16.self)  // "0x"
+        (p + 2).storeBytes(of: Self.hexText(UInt32(truncatingIfNeeded: aligned >> 32)).littleEndian, toByteOffset: 0, as: UInt64.self)
+        (p + 10).storeBytes(of: Self.hexText(UInt32(truncatingIfNeeded: aligned)).littleEndian, toByteOffset: 0, as: UInt64.self)
         count += 2 + nibbles
+    }
+
+    /// The eight hex digits of `value` (lower case, most significant first) as eight bytes of text in a
+    /// word to store little-endian: every nibble spread into its own byte, then 0-9 and a-f added at once.
+    @inline(__always)
+    static func hexText(_ value: UInt32) -> UInt64 {
+        var x = UInt64(value)
+        x = (x | x << 16) & 0x0000_FFFF_0000_FFFF
+        x = (x | x << 8) & 0x00FF_00FF_00FF_00FF
+        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0F
+        // Nibble j is now byte j, least significant first; text wants the most significant first.
+        x = x.byteSwapped
+        let letters = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        return x &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
     }
 
     @inline(__always)
