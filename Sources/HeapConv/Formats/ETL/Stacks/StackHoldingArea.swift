@@ -264,9 +264,9 @@ struct StackHoldingArea {
             if kernel.isPresent { arena.copy(kernel, to: &batch.frames) }
             if user.isPresent { arena.copy(user, to: &batch.frames) }
             event.context.stack = StackRef(offset: UInt32(start), count: UInt32(batch.frames.count - start))
-        } else {
-            event.context.stack = .none
         }
+        // Without fragments the event keeps the `.none` stack it was decoded with: rebuilding the enum to
+        // set it again would cost more than the rest of this function.
         if timeOrdered {
             let key = ring[slot].key
             if let last = lastReleased, key < last {
