@@ -116,6 +116,33 @@ public final class InputBuffer {
         }
     }
 
+    /// Whether a CSV line segment that starts inside quotes (`inQuotes`) or at a cell start ends inside quotes.
+    /// As in RFC 4180 a quote opens a quoted cell only at the cell's start, and `""` inside one is a quote: a
+    /// stray quote in a bare cell changes nothing, so the row still ends at its line break and the parser
+    /// reports it there instead of the chunk running on to the next quote.
+    static func quoteState(_ segment: UnsafeRawBufferPointer, _ inQuotes: Bool) -> Bool {
+        var inQuotes = inQuotes
+        var cellStart = !inQuotes
+        var justClosed = false
+        for b in segment {
+            if inQuotes {
+                if b == 0x22 {
+                    inQuotes = false
+                    justClosed = true
+                }
+            } else if b == 0x22 {
+                // An opening quote, or the second quote of a `""` inside a quoted cell.
+                if cellStart || justClosed { inQuotes = true }
+                cellStart = false
+                justClosed = false
+            } else {
+                cellStart = b == 0x2C
+                justClosed = false
+            }
+        }
+        return inQuotes
+    }
+
     /// Up to `maximum` whole records (terminators included), consuming them, and how many lines they
     /// span; `nil` at the end of the input. A record is a line, or with `quoted` (CSV) a run of lines until
     /// a line break outside double quotes. Fewer records come back when the window ends first, so that a
@@ -138,7 +165,7 @@ public final class InputBuffer {
                     let newline = base.distance(to: UnsafeRawPointer(hit))
                     // Quotes between here and the line break decide whether it ends a record.
                     if quoted, inQuotes || memchr(base + scanned, 0x22, newline - scanned) != nil {
-                        for i in scanned..<newline where window[i] == 0x22 { inQuotes.toggle() }
+                        inQuotes = Self.quoteState(UnsafeRawBufferPointer(rebasing: window[scanned..<newline]), inQuotes)
                     }
                     lines += 1
                     scanned = newline + 1

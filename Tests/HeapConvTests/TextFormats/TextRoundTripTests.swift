@@ -128,3 +128,26 @@ import Testing
         if case .line(let line, _)? = locations.last { #expect(line == 7) } else { Issue.record("no line in \(locations)") }
     }
 }
+
+/// How `InputBuffer.takeRecords` cuts CSV into records: at line breaks outside quoted cells only.
+@Suite struct CSVRecordCuttingTests {
+    static func records(_ text: String, maximum: Int = 1) throws -> [String] {
+        let input = InputBuffer(source: MemoryByteSource(Array(text.utf8), chunkLimit: 3), capacity: 16)
+        var chunks: [String] = []
+        while let chunk = try input.takeRecords(maximum: maximum, quoted: true) {
+            chunks.append(String(decoding: chunk.bytes, as: UTF8.self))
+        }
+        return chunks
+    }
+
+    @Test func quotedLineBreaksAndEscapesStayInTheirRecord() throws {
+        #expect(try Self.records("a,\"x\ny\",b\nc,\"\"\"q\"\"\",d\ne\n") == ["a,\"x\ny\",b\n", "c,\"\"\"q\"\"\",d\n", "e\n"])
+        #expect(try Self.records("\"\"\n\"a\"\"\n\"\n") == ["\"\"\n", "\"a\"\"\n\"\n"])
+    }
+
+    /// A stray quote inside a bare cell does not open a quoted cell: the row ends at its line break, where the
+    /// parser reports the quote, rather than running on to the next quote in the file.
+    @Test func aStrayQuoteInABareCellEndsAtItsLineBreak() throws {
+        #expect(try Self.records("a,b\"c,d\ne,f\ng\n") == ["a,b\"c,d\n", "e,f\n", "g\n"])
+    }
+}
