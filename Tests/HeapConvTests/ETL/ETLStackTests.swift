@@ -198,4 +198,26 @@ import Testing
         #expect(facts["stacks"]?["fragments_attached"] == .uint(UInt64(2 * count)))
         #expect(facts["stacks"]?["events_released_without_waiting"] == .uint(0))
     }
+
+    /// One timestamp far ahead of its neighbours (reorder window on) waits behind every later event; the
+    /// holding area lets it go early instead of holding, or forcing out without stacks, all that follow.
+    @Test func aFarFutureEventDoesNotHoldBackTheRest() throws {
+        let count = 2 * StackHoldingArea.maximumEvents + 1_000
+        let bytes = ETLTestSupport.trace(bufferSize: 65_536) { b in
+            let future: Int64 = 9_000_000_000
+            b.append(Self.alloc(thread: 1, ticks: future, address: 0xF), cpu: 0, ticks: future)
+            for i in 0..<count {
+                let ticks = 5_000_000 + Int64(i) * 2
+                b.append(Self.alloc(thread: 2, ticks: ticks, address: UInt64(i)), cpu: 0, ticks: ticks)
+                b.append(SW.stack(.bits64, ticks: ticks + 1, eventTicks: ticks, process: 9, thread: 2,
+                                  frames: Self.kernel + Self.user), cpu: 0, ticks: ticks + 1)
+            }
+        }
+        let (events, stacks, reader) = try ETLTestSupport.readAll(bytes)
+        #expect(events.count == count + 1)
+        #expect(zip(events, stacks).filter { $0.0.address != 0xF }.allSatisfy { $0.1 == Self.kernel + Self.user })
+        let facts = try #require(reader.facts())
+        #expect(facts["stacks"]?["events_released_without_waiting"] == .uint(1))
+        #expect(facts["ordering"]?["reorder_window_records"] == .uint(ETLReader.reorderWindow))
+    }
 }

@@ -189,14 +189,17 @@ struct StackHoldingArea {
     /// the input has ended and every event may leave.
     mutating func release(into batch: inout EventBatch, limit: Int, final: Bool) {
         while batch.count < limit, heldCount > 0 {
+            if usesHeap, !final, tail &- head > UInt64(2 * Self.maximumEvents) {
+                // The earliest arrival waits behind later keys (a timestamp far ahead of its neighbours) and
+                // the ring behind it grows: let it go now, out of order, rather than hold everything after it.
+                releaseEarliestArrival(into: &batch)
+                continue
+            }
             let top = usesHeap ? heap[0] : head
             let slot = index(top)
             let complete = ring[slot].complete
             if !final {
-                // With a reorder window, events leaving out of arrival order leave holes in the ring: bound
-                // those too.
                 let overfull = heldCount > Self.maximumEvents || liveFrames > Self.maximumFrames
-                    || tail &- head > UInt64(2 * Self.maximumEvents)
                 guard complete || overfull else { return }
                 guard reorderWindow == 0 || overfull || arrivals &- ring[slot].arrival >= reorderWindow else { return }
                 if !complete { forcedReleases += 1 }
@@ -208,6 +211,26 @@ struct StackHoldingArea {
     }
 
     // MARK: - Internals
+
+    /// Releases event `head` ahead of its turn in key order (counted as forced).
+    private mutating func releaseEarliestArrival(into batch: inout EventBatch) {
+        let earliest = head
+        // Every held event is in the heap until it leaves, and `head` is always a held one.
+        guard let position = heap.firstIndex(of: earliest) else { preconditionFailure("held event missing from the heap") }
+        let last = heap.removeLast()
+        if position < heap.count {
+            heap[position] = last
+            let ring = self.ring
+            let less = { (a: UInt64, b: UInt64) in
+                ring[Int(truncatingIfNeeded: a) & (ring.count - 1)].key < ring[Int(truncatingIfNeeded: b) & (ring.count - 1)].key
+            }
+            BinaryHeap.siftDown(&heap, from: position, by: less)
+            BinaryHeap.siftUp(&heap, from: position, by: less)
+        }
+        forcedReleases += 1
+        emit(index(earliest), into: &batch)
+        free(earliest)
+    }
 
     @inline(__always)
     private func index(_ number: UInt64) -> Int { Int(truncatingIfNeeded: number) & (ring.count - 1) }
