@@ -151,3 +151,33 @@ import Testing
         #expect(try Self.records("a,b\"c,d\ne,f\ng\n") == ["a,b\"c,d\n", "e,f\n", "g\n"])
     }
 }
+
+/// The JSON Lines reader compares each key with the previous line's key at the same place before scanning
+/// it: lines whose keys come in other orders, or differ from the previous line's by a byte or a suffix,
+/// read as they do alone, and errors still name the key.
+@Suite struct JSONKeyPredictionTests {
+    static let lines = [
+        #"{"event":"alloc","ts":1555526400000000001,"pid":7,"tid":8,"heap":"0x10","address":"0x20","size":5,"source":"mainpath"}"#,
+        #"{"event":"alloc","ts":1555526400000000002,"pid":7,"tid":8,"heap":"0x10","address":"0x30","size":6,"source":"lowfrag"}"#,
+        #"{"ts":1555526400000000003,"event":"free","tid":9,"pid":7,"heap":"0x10","address":"0x20","source":3}"#,
+        #"{ "event" : "alloc", "ts":1555526400000000004,"pid":7,"tid":8,"cpu":1,"heap":"0x10","address":"0x40","size":7,"source":"mainpath","stack":["0x1"]}"#,
+        #"{"event":"realloc","ts":1555526400000000005,"pid":7,"tid":8,"heap":"0x10","address":"0x50","size":8,"old_address":"0x40","old_size":7,"source":"mainpath"}"#,
+    ]
+
+    @Test func linesReadTogetherAsTheyReadAlone() throws {
+        let alone = try Self.lines.flatMap { try Codecs.readJSONL(Array($0.utf8)) }
+        #expect(alone.count == Self.lines.count)
+        let together = try Codecs.readJSONL(Array(Self.lines.joined(separator: "\n").utf8))
+        #expect(together == alone)
+    }
+
+    @Test func keysThatAlmostMatchThePreviousLineAreStillChecked() {
+        let first = Self.lines[0] + "\n"
+        let suffixed = Codecs.readError(first + #"{"event":"alloc","tsx":1,"pid":7,"tid":8,"heap":"0x10","address":"0x20","size":5}"#)
+        #expect(suffixed?.location == .line(2, column: 18))
+        #expect(suffixed?.message == #"unknown key "tsx""#)
+        let repeated = Codecs.readError(first + #"{"event":"alloc","ts":1,"ts":2,"tid":8,"heap":"0x10","address":"0x20","size":5}"#)
+        #expect(repeated?.location == .line(2, column: 25))
+        #expect(repeated?.message == #"duplicate key "ts""#)
+    }
+}

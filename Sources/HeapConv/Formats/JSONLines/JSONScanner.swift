@@ -96,6 +96,27 @@ struct JSONScanner {
         return true
     }
 
+    /// Consumes the quoted key `key` if it is next, compared as two words when 16 bytes follow the quote.
+    @inline(__always)
+    mutating func matchKey(_ key: KeyText) -> Bool {
+        let n = key.length
+        guard position + n + 2 <= end, base[position] == UInt8(ascii: "\""), base[position + 1 + n] == UInt8(ascii: "\"")
+        else { return false }
+        let text = UnsafeRawPointer(base + position + 1)
+        let low: UInt64
+        let high: UInt64
+        if position + 17 <= end {
+            // Safe: position + 17 <= end, so the 16 bytes after the quote are inside the line.
+            low = UInt64(littleEndian: text.loadUnaligned(as: UInt64.self)) & KeyText.mask(n)
+            high = UInt64(littleEndian: text.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & KeyText.mask(n - 8)
+        } else {
+            (low, high) = KeyText.words(UnsafeRawBufferPointer(start: text, count: n))
+        }
+        guard low == key.low, high == key.high else { return false }
+        position += n + 2
+        return true
+    }
+
     /// The bytes of a JSON string (between the quotes); the cursor moves past the closing quote.
     @inline(__always)
     mutating func string() throws(JSONLineError) -> UnsafeRawBufferPointer {
@@ -200,5 +221,35 @@ struct JSONScanner {
         guard digits >= 1, digits <= 16, byte == UInt8(ascii: "\"") else { return nil }
         position += 1
         return value
+    }
+}
+
+/// A JSON key of at most 16 bytes as its length and two little-endian words, zero-padded: compared in two
+/// integer comparisons.
+struct KeyText {
+    let length: Int
+    let low: UInt64
+    let high: UInt64
+
+    /// `key`'s first 16 bytes (keys heapconv knows are shorter).
+    init(_ key: UnsafeRawBufferPointer) {
+        length = min(key.count, 16)
+        (low, high) = Self.words(UnsafeRawBufferPointer(rebasing: key.prefix(16)))
+    }
+
+    /// The first 16 bytes of `bytes` as two little-endian words, zero-padded.
+    static func words(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        for i in 0..<min(bytes.count, 16) {
+            if i < 8 { low |= UInt64(bytes[i]) << (8 * UInt64(i)) } else { high |= UInt64(bytes[i]) << (8 * UInt64(i - 8)) }
+        }
+        return (low, high)
+    }
+
+    /// The low `bytes` bytes of a word set (none for 0 or less, all for 8 or more).
+    @inline(__always)
+    static func mask(_ bytes: Int) -> UInt64 {
+        bytes >= 8 ? .max : bytes <= 0 ? 0 : (1 << UInt64(8 * bytes)) - 1
     }
 }
