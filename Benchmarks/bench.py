@@ -13,6 +13,7 @@ it takes.
     Benchmarks/bench.py --memory               # peak memory at 1 M and 10 M events (.etl -> JSON Lines)
     Benchmarks/bench.py --markdown >> Benchmarks/RESULTS.md
     Benchmarks/bench.py --instructions         # instructions per event (callgrind), 200 k events
+    Benchmarks/bench.py --against OLD/heapconv # alternate an older build with this one, run by run
 
 Not part of CI: it takes minutes and wants a quiet machine.
 """
@@ -130,6 +131,8 @@ def main():
     parser.add_argument("--compressed", action="store_true", help="also time a trace with compressed buffers")
     parser.add_argument("--memory", action="store_true", help="peak memory of .etl -> JSON Lines at 1 M and 10 M events")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table for RESULTS.md")
+    parser.add_argument("--against", metavar="BINARY",
+                        help="time another heapconv build the same way, alternating run by run, and print both")
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions per event under callgrind (all threads; steady where wall clock is not)")
     args = parser.parse_args()
@@ -170,6 +173,18 @@ def main():
     if "etl-compressed" in files:
         cases.insert(2, (".etl (compressed) -> .jsonl", [heapconv, "--quiet", files["etl-compressed"], out("jsonl")],
                          files["etl-compressed"], out("jsonl")))
+
+    if args.against:
+        print(f"{n:,} events, {args.runs} runs each alternating, median; speed-up = {args.against} / this build")
+        for name, command, source, target in cases:
+            sh(["cat", source], stdout=subprocess.DEVNULL)
+            times = {"old": [], "new": []}
+            for _ in range(args.runs):
+                for key, binary in (("old", args.against), ("new", heapconv)):
+                    times[key].append(measure([binary] + command[1:], target=target)[0])
+            old, new = statistics.median(times["old"]), statistics.median(times["new"])
+            print(f"| {name} | {old:.2f} s ({n / old / 1e6:.2f} M/s) | {new:.2f} s ({n / new / 1e6:.2f} M/s) | {old / new:.2f}× |")
+        return
 
     rows = []
     for name, command, source, target in cases:
