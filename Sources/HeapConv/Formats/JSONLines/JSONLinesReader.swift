@@ -198,13 +198,12 @@ struct JSONLineError: Error {
     var message: String
 }
 
-/// Maps key bytes to fields. Every key is at most 16 bytes, so a key is compared as its length and two
-/// zero-padded little-endian words: one table probe and two integer comparisons instead of a byte loop.
+/// Maps key bytes to fields. Every key is at most 16 bytes, so a key is compared as a ``KeyText``: its
+/// length and two zero-padded little-endian words, one table probe and two integer comparisons instead of a
+/// byte loop.
 final class FieldNameTable: Sendable {
     private struct Entry: Sendable {
-        var length: Int
-        var low: UInt64
-        var high: UInt64
+        var text: KeyText
         var field: EventField
     }
     /// Entries grouped by key length: `byLength[n]` are the keys of n bytes.
@@ -215,21 +214,10 @@ final class FieldNameTable: Sendable {
         for field in EventField.allCases {
             let bytes = Array(field.name.utf8)
             precondition(bytes.count <= 16)
-            let (low, high) = bytes.withUnsafeBytes { Self.words(of: $0) }
-            table[bytes.count].append(Entry(length: bytes.count, low: low, high: high, field: field))
+            let text = bytes.withUnsafeBytes { KeyText($0) }
+            table[bytes.count].append(Entry(text: text, field: field))
         }
         byLength = table
-    }
-
-    /// The first 16 bytes of `key` as two little-endian words, zero-padded.
-    @inline(__always)
-    private static func words(of key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        for i in 0..<min(key.count, 16) {
-            if i < 8 { low |= UInt64(key[i]) << (8 * UInt64(i)) } else { high |= UInt64(key[i]) << (8 * UInt64(i - 8)) }
-        }
-        return (low, high)
     }
 
     @inline(__always)
@@ -237,8 +225,8 @@ final class FieldNameTable: Sendable {
         guard key.count <= 16 else { return nil }
         let candidates = byLength[key.count]
         if candidates.isEmpty { return nil }
-        let (low, high) = Self.words(of: key)
-        for entry in candidates where entry.low == low && entry.high == high { return entry.field }
+        let (low, high) = KeyText.words(key)
+        for entry in candidates where entry.text.low == low && entry.text.high == high { return entry.field }
         return nil
     }
 }

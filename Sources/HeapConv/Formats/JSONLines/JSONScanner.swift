@@ -226,7 +226,7 @@ struct JSONScanner {
 
 /// A JSON key of at most 16 bytes as its length and two little-endian words, zero-padded: compared in two
 /// integer comparisons.
-struct KeyText {
+struct KeyText: Sendable {
     let length: Int
     let low: UInt64
     let high: UInt64
