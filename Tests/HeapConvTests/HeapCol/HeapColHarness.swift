@@ -24,14 +24,9 @@ enum HeapColHarness {
 
     /// Every event of a compressed heapcol file, read in batches of `limit` from `chunk`-byte reads.
     static func read(_ compressed: [UInt8], chunk: Int = .max, limit: Int = 4096) throws(ConversionError) -> [Flat] {
-        var reader = try HeapColReader(source: MemoryByteSource(compressed, chunkLimit: chunk), name: "test.heapcol")
-        var all: [Flat] = []
-        var batch = EventBatch()
-        while try reader.read(into: &batch, limit: limit) {
-            all += flatten(batch)
-            batch.removeAll()
+        try Codecs.read(compressed, chunk: chunk, limit: limit) { source throws(ConversionError) in
+            try HeapColReader(source: source, name: "test.heapcol")
         }
-        return all
     }
 
     /// The error reading `compressed` throws, or `nil` when it reads.
@@ -45,12 +40,7 @@ enum HeapColHarness {
     }
 
     static func jsonl(_ batches: [EventBatch]) throws(ConversionError) -> [UInt8] {
-        let sink = MemoryByteSink()
-        let output = OutputBuffer(sink: sink)
-        var writer = JSONLinesWriter(output: output)
-        for batch in batches { try writer.write(batch) }
-        try writer.finish()
-        return sink.bytes
+        try Codecs.write(batches) { JSONLinesWriter(output: $0) }
     }
 
     static func gzip(_ bytes: [UInt8], level: Int32 = 6) throws -> [UInt8] {
@@ -126,40 +116,33 @@ enum HeapColHarness {
 }
 
 extension HeapColHarness {
+    /// The LEB128 varint at `p` in `bytes`; `p` moves past it.
+    static func readVarint(_ bytes: [UInt8], at p: inout Int) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = bytes[p]
+            p += 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return result }
+            shift += 7
+        }
+    }
+
     /// Every column of every row group of a decompressed stream: its id, its integer count and its bytes
     /// (layout byte first).
     static func columns(of stream: [UInt8]) -> [(id: Int, count: Int, bytes: [UInt8])] {
         var out: [(Int, Int, [UInt8])] = []
         for (tag, body) in Parts(stream).blocks where tag == HeapColFormat.rowGroupTag {
             var p = 0
-            func next() -> UInt64 {
-                var result: UInt64 = 0
-                var shift: UInt64 = 0
-                while true {
-                    let byte = body[p]
-                    p += 1
-                    result |= UInt64(byte & 0x7F) << shift
-                    if byte < 0x80 { return result }
-                    shift += 7
-                }
-            }
-            _ = next()
-            _ = next()
+            _ = readVarint(body, at: &p)
+            _ = readVarint(body, at: &p)
             while p < body.count {
-                let id = Int(next())
-                let size = Int(next())
+                let id = Int(readVarint(body, at: &p))
+                let size = Int(readVarint(body, at: &p))
                 let bytes = Array(body[p..<p + size])
                 var q = 1
-                var count: UInt64 = 0
-                var shift: UInt64 = 0
-                while true {
-                    let byte = bytes[q]
-                    q += 1
-                    count |= UInt64(byte & 0x7F) << shift
-                    if byte < 0x80 { break }
-                    shift += 7
-                }
-                out.append((id, Int(count), bytes))
+                out.append((id, Int(readVarint(bytes, at: &q)), bytes))
                 p += size
             }
         }
@@ -169,11 +152,5 @@ extension HeapColHarness {
 
 extension HeapColHarness {
     /// Re-batches flat events.
-    static func batch(_ flats: [Flat]) -> EventBatch {
-        var batch = EventBatch()
-        for flat in flats {
-            if let stack = flat.stack { batch.append(flat.event, stack: stack) } else { batch.append(flat.event) }
-        }
-        return batch
-    }
+    static func batch(_ flats: [Flat]) -> EventBatch { Codecs.batch(flats) }
 }

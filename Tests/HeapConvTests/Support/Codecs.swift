@@ -17,7 +17,7 @@ enum Codecs {
         }
     }
 
-    static func write(_ batches: [EventBatch], with make: (OutputBuffer) -> any EventWriter) throws -> [UInt8] {
+    static func write(_ batches: [EventBatch], with make: (OutputBuffer) -> any EventWriter) throws(ConversionError) -> [UInt8] {
         let sink = MemoryByteSink()
         let output = OutputBuffer(sink: sink, capacity: 4096)
         var writer = make(output)
@@ -36,8 +36,8 @@ enum Codecs {
 
     /// Reads every event, in batches of `limit`, from `bytes` served `chunk` bytes at a time.
     static func read(_ bytes: [UInt8], chunk: Int = .max, limit: Int = 4096,
-                     with make: (any ByteSource) -> any EventReader) throws(ConversionError) -> [Flat] {
-        var reader = make(MemoryByteSource(bytes, chunkLimit: chunk))
+                     with make: (any ByteSource) throws(ConversionError) -> any EventReader) throws(ConversionError) -> [Flat] {
+        var reader = try make(MemoryByteSource(bytes, chunkLimit: chunk))
         var all: [Flat] = []
         var batch = EventBatch()
         while try reader.read(into: &batch, limit: limit) {
