@@ -14,8 +14,9 @@
 /// * `Stacks/` — StackWalk records, the stack-key table, and the holding area that attaches fragments
 ///   (its documentation states the rule for when an event may leave).
 /// * `Merge/` — one stream per CPU holding one buffer at a time, and their k-way merge into time order.
-/// * `Reader/` — the first pass (``ETLIndex``: validate, count, collect key definitions, note the buffers
-///   with heap events) and ``ETLReader`` tying the second pass together.
+/// * `Reader/` — the first pass (``ETLIndex``: follow the buffer headers, then validate, count, collect key
+///   definitions and note the buffers with heap events, on two threads for files of 4 MiB or more) and
+///   ``ETLReader`` tying the second pass together.
 /// * `Facts/` — what `info` prints.
 ///
 /// Memory: one buffer per CPU with heap events (CPUs × buffer size), at most 32,768 events and 2 M frames

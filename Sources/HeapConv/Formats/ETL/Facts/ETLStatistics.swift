@@ -43,6 +43,34 @@ struct ETLStatistics {
         }
     }
 
+    /// Adds the counts of `other`, gathered from buffers after those counted here (`fileSize` is kept).
+    mutating func add(_ other: ETLStatistics) {
+        buffers += other.buffers
+        compressedBuffers += other.compressedBuffers
+        buffersFlaggedEventsLost += other.buffersFlaggedEventsLost
+        records += other.records
+        for i in recordsByKind.indices { recordsByKind[i] += other.recordsByKind[i] }
+        for i in recordsByGroup.indices { recordsByGroup[i] += other.recordsByGroup[i] }
+        for provider in other.providers {
+            if let index = providers.firstIndex(where: { $0.guid == provider.guid }) {
+                providers[index].count += provider.count
+            } else {
+                providers.append(provider)
+            }
+        }
+        for i in stackWalkByOpcode.indices { stackWalkByOpcode[i] += other.stackWalkByOpcode[i] }
+        for i in heapByOpcode.indices { heapByOpcode[i] += other.heapByOpcode[i] }
+        heapRecords += other.heapRecords
+        stackFragments += other.stackFragments
+        for i in processors.indices { processors[i] |= other.processors[i] }
+        cpuStreamInversions += other.cpuStreamInversions
+        if let ticks = other.lastTicks, lastTicks.map({ ticks > $0 }) ?? true { lastTicks = ticks }
+        skippedBuffers += other.skippedBuffers
+        skippedRecords += other.skippedRecords
+        skippedBytes += other.skippedBytes
+        lastProvider = -1
+    }
+
     mutating func noteProcessor(_ index: UInt16) {
         processors[Int(index >> 6) & 31] |= 1 << UInt64(index & 63)
     }

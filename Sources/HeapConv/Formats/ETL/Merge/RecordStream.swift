@@ -228,6 +228,18 @@ struct ThreadSet {
         }
     }
 
+    /// Adds every thread of `other`.
+    mutating func formUnion(_ other: ThreadSet) {
+        if !other.bitmap.isEmpty {
+            if bitmap.isEmpty {
+                bitmap = other.bitmap
+            } else {
+                for i in bitmap.indices { bitmap[i] |= other.bitmap[i] }
+            }
+        }
+        others.formUnion(other.others)
+    }
+
     @inline(__always)
     func contains(_ thread: UInt32) -> Bool {
         if thread < Self.bitmapLimit {

@@ -1,8 +1,9 @@
 /// Reads heap events from a Windows Event Trace Log (`.etl`): our own parser of the file format, for
 /// Linux and macOS where no Windows API exists.
 ///
-/// Creating the reader makes a first pass over the whole file (``ETLIndex``): it validates every buffer,
-/// counts records for ``facts()``, collects stack-key definitions and notes the buffers holding heap events.
+/// Creating the reader makes a first pass over the whole file (``ETLIndex``, its two halves on two threads
+/// for large files): it validates every buffer, counts records for ``facts()``, collects stack-key
+/// definitions and notes the buffers holding heap events.
 /// Reading makes a second pass over just those buffers, merging the per-CPU streams into time order (or
 /// keeping file order with `--file-order`) and attaching call stacks (see ``StackHoldingArea`` for the rule).
 ///
@@ -37,8 +38,10 @@ public struct ETLReader: EventReader {
         try self.init(input: MemoryETLInput(bytes), name: name, keepGoing: keepGoing, fileOrder: fileOrder)
     }
 
-    init(input: any ETLInput, name: String? = nil, keepGoing: Bool = false, fileOrder: Bool = false) throws(ConversionError) {
-        let index = try ETLIndex.build(input, keepGoing: keepGoing)
+    /// `indexParts` forces how many threads make the first pass (see ``ETLIndex/build(_:keepGoing:parts:)``).
+    init(input: any ETLInput, name: String? = nil, keepGoing: Bool = false, fileOrder: Bool = false,
+         indexParts: Int? = nil) throws(ConversionError) {
+        let index = try ETLIndex.build(input, keepGoing: keepGoing, parts: indexParts)
         self.name = name
         self.fileOrder = fileOrder
         tables = DecodeTables(clock: index.clock, stackKeys: index.stackKeys, heapThreads: index.heapThreads,

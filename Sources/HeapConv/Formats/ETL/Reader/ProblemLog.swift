@@ -19,6 +19,12 @@ struct ProblemLog {
         }
     }
 
+    /// Reports `other`'s problems after those reported here, as if they had been reported to this log.
+    mutating func append(_ other: ProblemLog) throws(ConversionError) {
+        for problem in other.problems { try report(problem) }
+        unlisted += other.unlisted
+    }
+
     /// Every listed problem, and one line counting those not listed.
     var all: [ConversionError] {
         guard unlisted > 0 else { return problems }

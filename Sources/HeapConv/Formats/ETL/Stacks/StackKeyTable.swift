@@ -36,14 +36,10 @@ struct StackKeyTable {
     var definitionCount: Int { definitions.count }
     var isEmpty: Bool { definitions.isEmpty }
 
-    /// Records that `key` names `frames` (`width`-byte addresses) at `moment`.
-    mutating func define(key: UInt64, frames: ByteView, width: Int, at moment: Moment, isCreate: Bool) {
+    /// Records that `key` names `frames` (innermost first) at `moment`.
+    mutating func define(key: UInt64, frames: ArraySlice<UInt64>, at moment: Moment, isCreate: Bool) {
         scratch.removeAll(keepingCapacity: true)
-        var offset = 0
-        while offset + width <= frames.count {
-            scratch.append(frames.pointer(offset, width: width))
-            offset += width
-        }
+        scratch.append(contentsOf: frames)
         let id: UInt32
         if let known = stackIDs[scratch] {
             id = known
