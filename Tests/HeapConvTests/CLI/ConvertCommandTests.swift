@@ -12,6 +12,7 @@ import Testing
 
     @Test func convertsByExtensionAndRoundTripsThroughGzip() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["in.jsonl", "mid.csv.gz"], in: dir).status == 0)
         let r = try CLI.run(["convert", "mid.csv.gz", "out.jsonl"], in: dir)
@@ -33,6 +34,7 @@ import Testing
 
     @Test func malformedInputLeavesNoOutputAndExits65() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         let lines = Self.jsonl + #"{"event":"alloc","ts":1,"pid":2,"tid":3,"heap":"0x4","address":"0x5","size":"x","source":3}"# + "\n"
         try lines.write(to: dir.appendingPathComponent("bad.jsonl"), atomically: true, encoding: .utf8)
         let r = try CLI.run(["bad.jsonl", "out.csv"], in: dir)
@@ -44,6 +46,7 @@ import Testing
 
     @Test func aFailedConversionKeepsAnExistingTarget() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try "old contents".write(to: dir.appendingPathComponent("out.csv"), atomically: true, encoding: .utf8)
         try "{\"event\":\"nope\"}\n".write(to: dir.appendingPathComponent("bad.jsonl"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["bad.jsonl", "out.csv"], in: dir).status == 65)
@@ -53,6 +56,7 @@ import Testing
 
     @Test func truncatedGzipInputIsAnErrorWithAnOffset() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["in.jsonl", "full.jsonl.gz"], in: dir).status == 0)
         let full = try Data(contentsOf: dir.appendingPathComponent("full.jsonl.gz"))
@@ -66,6 +70,7 @@ import Testing
 
     @Test func exitStatusesForUsageOpenAndCreateProblems() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
         let missing = try CLI.run(["nope.jsonl", "out.csv"], in: dir)
         #expect(missing.status == 66)
@@ -85,6 +90,7 @@ import Testing
 
     @Test func filtersSelectProcessesHeapsKindsAndTimeWindows() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
         func kinds(_ extra: [String]) throws -> [String] {
             let r = try CLI.run(["in.jsonl", "-", "--to", "jsonl"] + extra, in: dir)
@@ -110,6 +116,7 @@ import Testing
 
     @Test func devicesAndPipesAreWrittenInPlaceNotReplaced() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["in.jsonl", "/dev/null", "--to", "csv"], in: dir).status == 0)
         var info = stat()
@@ -133,6 +140,7 @@ import Testing
 
     @Test func notYetBuiltFormatsSaySo() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
         for format in FormatRegistry.all where format.makeWriter == nil {
             let r = try CLI.run(["in.jsonl", "-", "--to", format.name], in: dir)
@@ -151,6 +159,7 @@ import Testing
 
     @Test func interruptedConversionsRemoveTheirTemporaryFile() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         let fifo = dir.appendingPathComponent("in.jsonl").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let process = Process()

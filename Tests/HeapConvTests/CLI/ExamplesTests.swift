@@ -8,6 +8,7 @@ import Testing
 
     @Test func makefileConvertsEveryTraceAndLeavesNothingHalfWritten() throws {
         let out = try CLI.temporaryDirectory()
+        defer { CLI.remove(out) }
         let make = try CLI.run(URL(fileURLWithPath: "/usr/bin/env"),
                                ["make", "-C", Self.examples.path, "HEAPCONV=\(CLI.executable.path)", "OUT=\(out.path)"])
         #expect(make.status == 0, "\(make.stdout)\(make.stderr)")

@@ -5,6 +5,7 @@ import Testing
 @Suite struct InfoCommandTests {
     @Test func summarizesKindsProcessesHeapsAndLiveBytes() throws {
         let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
         // Hand-computed: heap 0x10 gets allocs of 100 and 50, a realloc of the 100 block to 300, a free of the
         // 50 block and a free of a block from before the trace; the 300 block is never freed.
         let text = """

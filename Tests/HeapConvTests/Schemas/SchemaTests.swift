@@ -6,15 +6,18 @@ import Testing
 @Suite struct SchemaTests {
     static let schemas = CLI.repositoryRoot.appendingPathComponent("Schemas")
 
-    static func sampleJSONL() throws -> URL {
+    /// Writes sample JSON Lines into `directory`; returns the file.
+    static func sampleJSONL(in directory: URL) throws -> URL {
         let bytes = try Codecs.jsonl(SampleEvents.everyKind(), SampleEvents.extremeTimes(), SampleEvents.workload(count: 2_000))
-        let url = try CLI.temporaryDirectory().appendingPathComponent("sample.jsonl")
+        let url = directory.appendingPathComponent("sample.jsonl")
         try Data(bytes).write(to: url)
         return url
     }
 
     @Test func jsonLinesOutputValidatesAgainstTheJSONSchema() throws {
-        let file = try Self.sampleJSONL()
+        let directory = try CLI.temporaryDirectory()
+        defer { CLI.remove(directory) }
+        let file = try Self.sampleJSONL(in: directory)
         let r = try CLI.run(URL(fileURLWithPath: "/usr/bin/env"),
                             ["python3", CLI.repositoryRoot.appendingPathComponent("Tests/Tools/validate_jsonl.py").path,
                              Self.schemas.appendingPathComponent("heap-event.schema.json").path, file.path])
@@ -29,7 +32,9 @@ import Testing
             {"event":"alloc","ts":1,"pid":1,"tid":1,"heap":"0x1","size":3,"source":"mainpath"}
 
             """
-        let url = try CLI.temporaryDirectory().appendingPathComponent("bad.jsonl")
+        let directory = try CLI.temporaryDirectory()
+        defer { CLI.remove(directory) }
+        let url = directory.appendingPathComponent("bad.jsonl")
         try bad.write(to: url, atomically: true, encoding: .utf8)
         let r = try CLI.run(URL(fileURLWithPath: "/usr/bin/env"),
                             ["python3", CLI.repositoryRoot.appendingPathComponent("Tests/Tools/validate_jsonl.py").path,

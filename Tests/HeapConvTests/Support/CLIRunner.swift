@@ -59,7 +59,12 @@ enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    /// A new empty directory for one test.
+    /// Removes a directory made by ``temporaryDirectory()`` and everything in it.
+    static func remove(_ directory: URL) {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A new empty directory for one test; the test removes it with ``remove(_:)``.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("heapconv-test-" + UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
