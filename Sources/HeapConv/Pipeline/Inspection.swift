@@ -2,17 +2,31 @@
 public enum Inspection {
     /// The input's own facts (for `.etl`: OS, clock, buffers, record counts) under `"input"` when the reader
     /// has any, and the event summary under `"summary"`.
-    public static func run(_ options: ConversionOptions) throws(ConversionError) -> (info: InfoValue, skipped: [ConversionError]) {
+    ///
+    /// With `factsOnly`, only the facts the reader knows once open, without reading a single event: for
+    /// `.etl` that is one pass over the records, several times faster than decoding the heap events for the
+    /// summary (and it finds no damage inside heap payloads). Formats without facts and filters, which have
+    /// nothing to select, are usage errors then.
+    public static func run(_ options: ConversionOptions, factsOnly: Bool = false) throws(ConversionError) -> (info: InfoValue, skipped: [ConversionError]) {
         let (format, gzip) = try FormatRegistry.resolve(path: options.inputPath, override: options.inputFormat, role: "input")
         let name = options.inputPath == "-" ? "<stdin>" : options.inputPath
         guard let makeReader = format.makeReader else {
             throw ConversionError(.unsupported, "reading \(format.name) is not built yet")
+        }
+        if factsOnly, !options.filter.isEmpty {
+            throw ConversionError(.usage, "--facts describes the whole file: it takes no --pid, --heap, --event, --since or --until")
         }
         var reader: any EventReader
         do {
             reader = try makeReader(ReaderContext(path: options.inputPath, name: name, gzip: gzip, options: options))
         } catch {
             throw error.naming(name)
+        }
+        if factsOnly {
+            guard let facts = reader.facts() else {
+                throw ConversionError(.usage, "--facts: \(format.name) input has no facts beyond its events (.etl input has); run info without --facts")
+            }
+            return (.object([("file", .string(name)), ("format", .string(format.name)), ("input", facts)]), reader.skippedProblems)
         }
         var writer: any EventWriter = TraceSummary()
         _ = try Conversion.pump(from: &reader, inputName: name, to: &writer, filter: options.filter, progress: nil)

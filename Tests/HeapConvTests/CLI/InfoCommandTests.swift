@@ -54,4 +54,43 @@ import Testing
         #expect(r.status == 65)
         #expect(r.stderr == "heapconv: error: <stdin>:1: the header row lacks the column \"pid\"\n")
     }
+
+    /// `--facts` prints the first pass's facts of an .etl file and nothing read from its events: exactly the
+    /// full `info`'s input facts without the second pass's counters.
+    @Test func factsOnlyIsTheFirstPassOfTheFullInfo() throws {
+        let trace = CLI.repositoryRoot.appendingPathComponent("Examples/heap-64.etl").path
+        let quick = try CLI.run(["info", "--facts", "--json", trace])
+        #expect(quick.status == 0, "\(quick.stderr)")
+        let facts = try #require(try JSONSerialization.jsonObject(with: Data(quick.stdout.utf8)) as? [String: Any])
+        #expect(facts.keys.sorted() == ["file", "format", "input"])
+        let full = try CLI.run(["info", "--json", trace])
+        let whole = try #require(try JSONSerialization.jsonObject(with: Data(full.stdout.utf8)) as? [String: Any])
+        var expected = try #require(whole["input"] as? [String: Any])
+        expected["complete"] = nil
+        var stacks = try #require(expected["stacks"] as? [String: Any])
+        for key in ["fragments_attached", "fragments_unmatched", "fragments_of_other_threads", "unresolved_keys",
+                    "events_released_without_waiting"] {
+            #expect(stacks.removeValue(forKey: key) != nil, "\(key)")
+        }
+        expected["stacks"] = stacks
+        var ordering = try #require(expected["ordering"] as? [String: Any])
+        #expect(ordering.removeValue(forKey: "late_events") != nil)
+        expected["ordering"] = ordering
+        let input = try #require(facts["input"] as? [String: Any])
+        #expect(NSDictionary(dictionary: input).isEqual(to: expected))
+        #expect(input["heap_events"] as? Int == 3)
+    }
+
+    @Test func factsOnlyRefusesFormatsWithoutFactsAndFilters() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
+        try "".write(to: dir.appendingPathComponent("t.jsonl"), atomically: true, encoding: .utf8)
+        let jsonl = try CLI.run(["info", "--facts", "t.jsonl"], in: dir)
+        #expect(jsonl.status == 64)
+        #expect(jsonl.stderr == "heapconv: error: --facts: jsonl input has no facts beyond its events (.etl input has); run info without --facts\n")
+        let trace = CLI.repositoryRoot.appendingPathComponent("Examples/heap-64.etl").path
+        let filtered = try CLI.run(["info", "--facts", "--pid", "7", trace])
+        #expect(filtered.status == 64)
+        #expect(filtered.stderr.contains("--facts describes the whole file"))
+    }
 }

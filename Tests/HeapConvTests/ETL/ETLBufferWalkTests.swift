@@ -117,6 +117,10 @@ import Testing
         #expect(facts["start_time"] == .string("2019-04-17T18:40:00Z"))
         #expect(facts["end_time"] == .string("2019-04-17T18:40:01Z"))
         #expect(facts["heap_events"] == .uint(1))
-        #expect(facts["complete"] == .bool(false))
+        // Before reading: no second-pass counters, and so no `complete` either.
+        #expect(facts["complete"] == nil)
+        #expect(facts["stacks"]?["key_definitions"] == .uint(0))
+        #expect(facts["stacks"]?["fragments_attached"] == nil)
+        #expect(facts["ordering"]?["late_events"] == nil)
     }
 }

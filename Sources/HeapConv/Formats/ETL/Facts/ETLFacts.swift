@@ -1,10 +1,12 @@
 /// The facts `heapconv info` and writers' metadata show about an `.etl` file.
 ///
 /// Header facts and record counts come from the first pass and are complete as soon as the reader exists;
-/// the `stacks` and `ordering` counters describe the second pass and are complete once every event was read.
+/// the `stacks` and `ordering` counters of the second pass appear once reading has begun, and `complete`
+/// says whether every event was read.
 enum ETLFacts {
+    /// `read` is `nil` before reading begins (first-pass facts only), else whether every event was read.
     static func make(summary: ETLSummary, tables: DecodeTables, state: DecodeState, holding: StackHoldingArea,
-                     fileOrder: Bool, complete: Bool) -> InfoValue {
+                     fileOrder: Bool, read: Bool?) -> InfoValue {
         let header = summary.header
         let stats = summary.statistics
         let clock = summary.clock
@@ -70,21 +72,27 @@ enum ETLFacts {
             ("buffers_lost", .uint(UInt64(header.buffersLost))),
             ("buffers_flagged_events_lost", .uint(stats.buffersFlaggedEventsLost)),
         ]
-        facts.append(("stacks", .object([
+        var stacks: [(String, InfoValue)] = [
             ("key_definitions", .uint(UInt64(tables.stackKeys.definitionCount))),
             ("distinct_key_stacks", .uint(UInt64(tables.stackKeys.stacks.count))),
-            ("fragments_attached", .uint(holding.attachedFragments)),
-            ("fragments_unmatched", .uint(holding.unmatchedFragments)),
-            ("fragments_of_other_threads", .uint(state.foreignFragments)),
-            ("unresolved_keys", .uint(state.unresolvedKeys)),
-            ("events_released_without_waiting", .uint(holding.forcedReleases)),
-        ])))
-        facts.append(("ordering", .object([
+        ]
+        var ordering: [(String, InfoValue)] = [
             ("order", .string(fileOrder ? "file" : "time")),
             ("cpu_stream_inversions", .uint(stats.cpuStreamInversions)),
             ("reorder_window_records", .uint(holding.reorderWindow)),
-            ("late_events", .uint(holding.lateEvents)),
-        ])))
+        ]
+        if read != nil {
+            stacks += [
+                ("fragments_attached", .uint(holding.attachedFragments)),
+                ("fragments_unmatched", .uint(holding.unmatchedFragments)),
+                ("fragments_of_other_threads", .uint(state.foreignFragments)),
+                ("unresolved_keys", .uint(state.unresolvedKeys)),
+                ("events_released_without_waiting", .uint(holding.forcedReleases)),
+            ]
+            ordering.append(("late_events", .uint(holding.lateEvents)))
+        }
+        facts.append(("stacks", .object(stacks)))
+        facts.append(("ordering", .object(ordering)))
         if summary.keepGoing {
             facts.append(("skipped", .object([
                 ("buffers", .uint(stats.skippedBuffers)),
@@ -93,7 +101,7 @@ enum ETLFacts {
                 ("problems", .uint(UInt64(state.problems.problems.count) + state.problems.unlisted)),
             ])))
         }
-        facts.append(("complete", .bool(complete)))
+        if let read { facts.append(("complete", .bool(read))) }
         return .object(facts)
     }
 }

@@ -20,6 +20,8 @@ public struct ETLReader: EventReader {
     private let direct: Bool
     private let fileOrder: Bool
     private var finished = false
+    /// Whether ``read(into:limit:)`` was called: until then the second pass's counters do not exist.
+    private var started = false
     /// The input's name for skipped problems (errors thrown are named by the caller).
     private let name: String?
 
@@ -68,6 +70,7 @@ public struct ETLReader: EventReader {
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
         let before = batch.count
+        started = true
         guard !finished else { return false }
         while batch.count < limit {
             if !direct {
@@ -103,10 +106,11 @@ public struct ETLReader: EventReader {
     }
 
     /// The file's facts: OS, pointer size, clock, times, buffers and record counts (complete from the start),
-    /// and stack and ordering counters (complete once every event was read).
+    /// and, once reading has begun, the second pass's stack and ordering counters (complete once every event
+    /// was read).
     public func facts() -> InfoValue? {
         ETLFacts.make(summary: summary, tables: tables, state: state, holding: holding, fileOrder: fileOrder,
-                      complete: finished)
+                      read: started ? finished : nil)
     }
 
     /// Each damaged region skipped under `--keep-going`, with its offset (at most ``ProblemLog/limit``, then
