@@ -19,6 +19,7 @@ Not part of CI: it takes minutes and wants a quiet machine.
 """
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -106,6 +107,7 @@ def count_instructions(heapconv, synth, n):
     out = lambda ext: os.path.join(WORK, "out." + ext)
     cases = [
         ("info .etl", ["info", files["etl"]]),
+        ("info --facts .etl", ["info", "--facts", files["etl"]]),
         (".etl -> .jsonl", [files["etl"], out("jsonl")]),
         (".etl -> .csv", [files["etl"], out("csv")]),
         (".etl -> chrome .json", [files["etl"], out("json")]),
@@ -159,6 +161,7 @@ def main():
     out = lambda ext: os.path.join(WORK, "out." + ext)
     cases = [
         ("info .etl", [heapconv, "info", "--json", files["etl"]], files["etl"], None),
+        ("info --facts .etl", [heapconv, "info", "--facts", "--json", files["etl"]], files["etl"], None),
         (".etl -> .jsonl", [heapconv, "--quiet", files["etl"], out("jsonl")], files["etl"], out("jsonl")),
         (".etl -> .csv", [heapconv, "--quiet", files["etl"], out("csv")], files["etl"], out("csv")),
         (".etl -> chrome .json", [heapconv, "--quiet", files["etl"], out("json")], files["etl"], out("json")),
@@ -179,6 +182,11 @@ def main():
         for name, command, source, target in cases:
             sh(["cat", source], stdout=subprocess.DEVNULL)
             times = {"old": [], "new": []}
+            if subprocess.run([args.against] + command[1:], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode != 0:
+                new = median_run(command, args.runs, target=target)[0]
+                print(f"| {name} | (not in the older build) | {new:.2f} s ({n / new / 1e6:.2f} M/s) | |")
+                continue
             for _ in range(args.runs):
                 for key, binary in (("old", args.against), ("new", heapconv)):
                     times[key].append(measure([binary] + command[1:], target=target)[0])
@@ -198,6 +206,10 @@ def main():
                      out_bytes / n if target else 0, seconds / floor if floor > 0 else 0, seconds))
         print(f"{name:30} {n / seconds / 1e6:6.2f} M ev/s  {seconds:6.2f} s", file=sys.stderr)
 
+    # `info`'s target is stated in records (heap events plus stack and other records) per second.
+    facts = subprocess.run([heapconv, "info", "--facts", "--json", files["etl"]], capture_output=True, text=True, check=True)
+    records = int(re.search(r'"records":(\d+)', facts.stdout).group(1))
+    record_rates = [f"{r[0]}: {records * r[1] / n / 1e6:.1f} M records/s" for r in rows if r[0].startswith("info")]
     head = ["conversion", "events/s", "in MB/s", "out MB/s", "peak MiB", "out B/event", "× I/O floor", "median s"]
     if args.markdown:
         print(f"\n{n:,} events, {args.runs} runs each, median; {time.strftime('%Y-%m-%d')}\n")
@@ -205,11 +217,13 @@ def main():
         print("|" + "---|" * len(head))
         for r in rows:
             print(f"| {r[0]} | {r[1] / 1e6:.2f} M | {r[2]:.0f} | {r[3]:.0f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} | {r[7]:.2f} |")
+        print(f"\n{records:,} records; " + "; ".join(record_rates))
     else:
         print(f"{n:,} events, {args.runs} runs each, median")
         print(f"{head[0]:30} {head[1]:>10} {head[2]:>8} {head[3]:>9} {head[4]:>9} {head[5]:>12} {head[6]:>12}")
         for r in rows:
             print(f"{r[0]:30} {r[1] / 1e6:9.2f}M {r[2]:8.0f} {r[3]:9.0f} {r[4]:9.1f} {r[5]:12.1f} {r[6]:12.1f}")
+        print(f"{records:,} records; " + "; ".join(record_rates))
 
 
 if __name__ == "__main__":
