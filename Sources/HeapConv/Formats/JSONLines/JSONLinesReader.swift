@@ -58,15 +58,21 @@ struct JSONLineParser: ChunkParser {
         }
     }
 
-    /// The keys of the line before, in order. Producers (heapconv among them) write the keys of every line
-    /// of a kind in one order, so each key is first compared with the previous line's key at its place: a
-    /// comparison of two words instead of scanning the string and looking it up.
-    private var previousKeys: [(text: KeyText, field: EventField)] = []
+    /// The keys of earlier lines by place, one list per event kind (and one for keys before the kind is
+    /// known). Producers (heapconv among them) write the keys of every line of a kind in one order, so each
+    /// key is first compared with the key at its place in the last line of the same kind: a comparison of two
+    /// words instead of scanning the string and looking it up. Lists of kinds apart, so that a trace mixing
+    /// allocs and frees still predicts every key.
+    private var predictions = [Prediction](repeating: .none, count: Self.predictionLists * Self.predictionPlaces)
+    private static let predictionPlaces = 32
+    /// One list per ``EventKind``, then the list for keys before the `event` key.
+    private static let predictionLists = EventKind.allCases.count + 1
 
-    private mutating func remember(_ key: UnsafeRawBufferPointer, _ field: EventField, at index: Int) {
-        guard index <= previousKeys.count, index < 32 else { return }
-        let entry = (text: KeyText(key), field: field)
-        if index == previousKeys.count { previousKeys.append(entry) } else { previousKeys[index] = entry }
+    private struct Prediction {
+        var text: KeyText
+        var field: EventField
+        var valid: Bool
+        static let none = Prediction(text: KeyText(UnsafeRawBufferPointer(start: nil, count: 0)), field: .event, valid: false)
     }
 
     private mutating func parseObject(_ s: inout JSONScanner, into batch: inout EventBatch) throws(JSONLineError) {
@@ -77,19 +83,24 @@ struct JSONLineParser: ChunkParser {
             s.advance()
         } else {
             var keyIndex = 0
+            // The prediction list: keys before `event` use the last one, then the event kind's.
+            var list = (Self.predictionLists - 1) * Self.predictionPlaces
             while true {
                 s.skipWhitespace()
                 let keyColumn = s.column
                 let field: EventField
-                if keyIndex < previousKeys.count, s.matchKey(previousKeys[keyIndex].text) {
-                    field = previousKeys[keyIndex].field
+                let place = list + keyIndex
+                if keyIndex < Self.predictionPlaces, predictions[place].valid, s.matchKey(predictions[place].text) {
+                    field = predictions[place].field
                 } else {
                     let key = try s.string()
                     guard let named = keys.field(named: key) else {
                         throw JSONLineError(column: keyColumn, message: "unknown key " + TextScalar.quoted(key))
                     }
                     field = named
-                    remember(key, field, at: keyIndex)
+                    if keyIndex < Self.predictionPlaces {
+                        predictions[place] = Prediction(text: KeyText(key), field: field, valid: true)
+                    }
                 }
                 keyIndex += 1
                 if builder.has(field) {
@@ -102,6 +113,7 @@ struct JSONLineParser: ChunkParser {
                     // null stands for an absent field.
                 } else {
                     try parseValue(of: field, &s, into: &batch)
+                    if field == .event { list = Int(builder.kind.rawValue) * Self.predictionPlaces }
                 }
                 s.skipWhitespace()
                 if s.peek() == UInt8(ascii: ",") {
