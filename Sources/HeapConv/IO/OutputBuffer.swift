@@ -94,86 +94,48 @@ public final class OutputBuffer {
         if let failure { throw failure }
     }
 
+    /// A cursor over room for `n` more bytes at the end of the buffer, flushing first if needed: format a
+    /// record through it, then ``commit(_:)``. No other append may come in between.
+    @inline(__always)
+    public func cursor(reserving n: Int) throws(ConversionError) -> OutputCursor {
+        try reserve(n)
+        let base = storage.baseAddress!
+        return OutputCursor(position: base + count, limit: base + storage.count)
+    }
+
+    /// Takes the bytes written through `cursor`, which came from ``cursor(reserving:)`` on this buffer.
+    @inline(__always)
+    public func commit(_ cursor: OutputCursor) {
+        let base = storage.baseAddress!
+        precondition(cursor.position >= base + count && cursor.limit == base + storage.count,
+                     "OutputBuffer.commit: a cursor from elsewhere, or from before the last flush")
+        count = base.distance(to: cursor.position)
+    }
+
+    /// Runs `body` on a cursor over the room left (which the caller reserved), then takes what it wrote.
+    @inline(__always)
+    func write(_ body: (inout OutputCursor) -> Void) {
+        let base = storage.baseAddress!
+        var cursor = OutputCursor(position: base + count, limit: base + storage.count)
+        body(&cursor)
+        count = base.distance(to: cursor.position)
+    }
+
     /// Appends `value` in decimal (at most 20 bytes).
     @inline(__always)
     public func append(decimal value: UInt64) {
-        precondition(count + 20 <= storage.count)
-        let digits = Self.decimalDigitCount(value)
-        var v = value
-        var i = count + digits
-        let pairs = Self.digitPairs.utf8Start
-        // Two digits per division; the writes stay in [count, count + digits), inside the precondition's bound.
-        while v >= 100 {
-            let (q, r) = v.quotientAndRemainder(dividingBy: 100)
-            i -= 2
-            storage[i] = pairs[Int(r) * 2]
-            storage[i + 1] = pairs[Int(r) * 2 + 1]
-            v = q
-        }
-        if v >= 10 {
-            i -= 2
-            storage[i] = pairs[Int(v) * 2]
-            storage[i + 1] = pairs[Int(v) * 2 + 1]
-        } else {
-            i -= 1
-            storage[i] = UInt8(truncatingIfNeeded: v) &+ 0x30
-        }
-        count += digits
+        write { $0.append(decimal: value) }
     }
-
-    private static let digitPairs: StaticString = """
-        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
-        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899
-        """
 
     /// Appends `value` in decimal with a leading `-` when negative (at most 20 bytes).
     @inline(__always)
     public func append(decimal value: Int64) {
-        if value < 0 {
-            append(UInt8(ascii: "-"))
-            append(decimal: value.magnitude)
-        } else {
-            append(decimal: UInt64(value))
-        }
+        write { $0.append(decimal: value) }
     }
 
     /// Appends `value` as lower-case hex with `0x` and no leading zeros (at most 18 bytes).
     @inline(__always)
     public func append(hex value: UInt64) {
-        precondition(count + 18 <= storage.count)
-        let nibbles = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
-        // All sixteen digits as two words of text with the significant ones first; the bytes after them
-        // are written but not counted (the precondition covers all 18), and the next append overwrites them.
-        let aligned = value << UInt64(4 * (16 - nibbles))
-        let p = storage.baseAddress! + count
-        p.storeBytes(of: (0x7830 as UInt16).littleEndian, as: UInt16.self)  // "0x"
-        (p + 2).storeBytes(of: Self.hexText(UInt32(truncatingIfNeeded: aligned >> 32)).littleEndian, toByteOffset: 0, as: UInt64.self)
-        (p + 10).storeBytes(of: Self.hexText(UInt32(truncatingIfNeeded: aligned)).littleEndian, toByteOffset: 0, as: UInt64.self)
-        count += 2 + nibbles
+        write { $0.append(hex: value) }
     }
-
-    /// The eight hex digits of `value` (lower case, most significant first) as eight bytes of text in a
-    /// word to store little-endian: every nibble spread into its own byte, then 0-9 and a-f added at once.
-    @inline(__always)
-    static func hexText(_ value: UInt32) -> UInt64 {
-        var x = UInt64(value)
-        x = (x | x << 16) & 0x0000_FFFF_0000_FFFF
-        x = (x | x << 8) & 0x00FF_00FF_00FF_00FF
-        x = (x | x << 4) & 0x0F0F_0F0F_0F0F_0F0F
-        // Nibble j is now byte j, least significant first; text wants the most significant first.
-        x = x.byteSwapped
-        let letters = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
-        return x &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
-    }
-
-    @inline(__always)
-    static func decimalDigitCount(_ value: UInt64) -> Int {
-        // Estimate from the bit length (log10(2) ≈ 1233/4096), then correct by one comparison.
-        let bits = 64 - (value | 1).leadingZeroBitCount
-        let estimate = (bits * 1233) >> 12
-        return max(1, estimate + (value >= powersOfTen[estimate] ? 1 : 0))
-    }
-
-    private static let powersOfTen: [UInt64] = (0..<20).map { e in (0..<e).reduce(1) { r, _ in r * 10 } }
 }

@@ -39,6 +39,22 @@ import Testing
         #expect(try Codecs.readCSV(try Codecs.csv(batch), chunk: chunk) == expected)
     }
 
+    /// Stacks longer than the output buffer: the writers hand over what they wrote and flush in the middle
+    /// of a stack, and every frame reads back, in order.
+    @Test func stacksLongerThanTheOutputBuffer() throws {
+        var batch = EventBatch()
+        var rng = SplitMix64(seed: 7)
+        for length in [0, 1, 150, 3_000] {
+            let context = EventContext(timestamp: 1_555_526_400_000_000_000, processID: 7, threadID: 8, cpu: 1, heap: 0x10)
+            let frames = (0..<length).map { _ in rng.next() >> (rng.next() % 64) }
+            batch.append(.alloc(context, address: 0x20, size: 5, source: .mainPath), stack: frames)
+            batch.append(.free(context, address: 0x20, source: .lowFragmentation))
+        }
+        let expected = Codecs.flatten(batch)
+        #expect(try Codecs.readJSONL(try Codecs.jsonl(batch)) == expected)
+        #expect(try Codecs.readCSV(try Codecs.csv(batch)) == expected)
+    }
+
     @Test func smallBatchLimitsKeepStacksWithTheirEvents() throws {
         let batch = SampleEvents.everyKind()
         let bytes = try Codecs.jsonl(batch)

@@ -16,10 +16,10 @@ public struct CSVWriter: EventWriter {
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         if !wroteHeader { try writeHeader() }
         for event in batch.events {
-            try output.reserve(maximumTextEventLength)
-            var emitter = CSVFieldEmitter(output: output)
+            var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
             try emitter.emit(event, in: batch)
             emitter.endRow()
+            output.commit(emitter.cursor)
         }
     }
 
@@ -34,19 +34,22 @@ public struct CSVWriter: EventWriter {
     }
 }
 
-/// Formats fields into their columns, writing the separators of the cells it skips.
+/// Formats fields into their columns through a cursor over the room reserved for the row, writing the
+/// separators of the cells it skips.
 struct CSVFieldEmitter: TextFieldEmitter {
     let output: OutputBuffer
+    var cursor: OutputCursor
     private var column = 0
 
-    init(output: OutputBuffer) {
+    init(output: OutputBuffer, cursor: OutputCursor) {
         self.output = output
+        self.cursor = cursor
     }
 
     @inline(__always)
     private mutating func moveTo(_ field: EventField) {
         while column < field.rawValue {
-            output.append(UInt8(ascii: ","))
+            cursor.append(UInt8(ascii: ","))
             column += 1
         }
     }
@@ -54,14 +57,13 @@ struct CSVFieldEmitter: TextFieldEmitter {
     /// Writes the separators of the remaining empty cells and the line break (CRLF, as RFC 4180 says).
     mutating func endRow() {
         moveTo(.stack)
-        output.append(UInt8(ascii: "\r"))
-        output.append(UInt8(ascii: "\n"))
+        cursor.append("\r\n")
     }
 
     @inline(__always)
     mutating func kind(_ kind: EventKind) {
         moveTo(.event)
-        output.append(CSVFieldEmitter.kindNames[Int(kind.rawValue)])
+        cursor.append(CSVFieldEmitter.kindNames[Int(kind.rawValue)])
     }
 
     private static let kindNames: [StaticString] = [
@@ -71,43 +73,47 @@ struct CSVFieldEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func signed(_ field: EventField, _ value: Int64) {
         moveTo(field)
-        output.append(decimal: value)
+        cursor.append(decimal: value)
     }
 
     @inline(__always)
     mutating func decimal(_ field: EventField, _ value: UInt64) {
         moveTo(field)
-        output.append(decimal: value)
+        cursor.append(decimal: value)
     }
 
     @inline(__always)
     mutating func hex(_ field: EventField, _ value: UInt64) {
         moveTo(field)
-        output.append(hex: value)
+        cursor.append(hex: value)
     }
 
     @inline(__always)
     mutating func source(_ source: HeapSource) {
         moveTo(.source)
         if let name = source.staticName {
-            output.append(name)
+            cursor.append(name)
         } else {
-            output.append(decimal: UInt64(source.rawValue))
+            cursor.append(decimal: UInt64(source.rawValue))
         }
     }
 
     mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
         moveTo(.stack)
         if frames.isEmpty {
-            output.append("[]")
+            cursor.append("[]")
             return
         }
         var first = true
         for frame in frames {
-            try output.reserve(maximumTextFrameLength + 4)
-            if !first { output.append(UInt8(ascii: ";")) }
+            if cursor.room < maximumTextFrameLength + 4 {
+                // A long stack: hand over what is written and take room after a flush.
+                output.commit(cursor)
+                cursor = try output.cursor(reserving: maximumTextFrameLength + 4)
+            }
+            if !first { cursor.append(UInt8(ascii: ";")) }
             first = false
-            output.append(hex: frame)
+            cursor.append(hex: frame)
         }
     }
 }

@@ -164,7 +164,7 @@ struct ChromeRecordText {
     mutating func setTimestamp(_ ns: UInt64) {
         let (us, fraction) = ns.quotientAndRemainder(dividingBy: 1000)
         tsCount = withUnsafeMutableBytes(of: &ts) { text -> Int in
-            var count = OutputBuffer.decimalDigitCount(us)
+            var count = OutputCursor.decimalDigitCount(us)
             var value = us
             var i = count
             repeat {

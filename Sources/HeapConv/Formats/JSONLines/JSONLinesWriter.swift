@@ -8,12 +8,11 @@ public struct JSONLinesWriter: EventWriter {
     }
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
-        var emitter = JSONFieldEmitter(output: output)
         for event in batch.events {
-            try output.reserve(maximumTextEventLength)
+            var emitter = JSONFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
             try emitter.emit(event, in: batch)
-            output.append(UInt8(ascii: "}"))
-            output.append(UInt8(ascii: "\n"))
+            emitter.cursor.append("}\n")
+            output.commit(emitter.cursor)
         }
     }
 
@@ -22,13 +21,15 @@ public struct JSONLinesWriter: EventWriter {
     }
 }
 
-/// Formats fields as `"key":value` pairs; the first field opens the object.
+/// Formats fields as `"key":value` pairs through a cursor over the room reserved for the event; the first
+/// field opens the object.
 struct JSONFieldEmitter: TextFieldEmitter {
     let output: OutputBuffer
+    var cursor: OutputCursor
 
     @inline(__always)
-    private func key(_ field: EventField) {
-        output.append(Self.keyPrefixes[field.rawValue])
+    private mutating func key(_ field: EventField) {
+        cursor.append(Self.keyPrefixes[field.rawValue])
     }
 
     // `,"key":` for every field, as static strings (`{"event":` for the first).
@@ -44,7 +45,7 @@ struct JSONFieldEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func kind(_ kind: EventKind) {
         key(.event)
-        output.append(Self.kindNames[Int(kind.rawValue)])
+        cursor.append(Self.kindNames[Int(kind.rawValue)])
     }
 
     private static let kindNames: [StaticString] = [
@@ -54,39 +55,43 @@ struct JSONFieldEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func signed(_ field: EventField, _ value: Int64) {
         key(field)
-        output.append(decimal: value)
+        cursor.append(decimal: value)
     }
 
     @inline(__always)
     mutating func decimal(_ field: EventField, _ value: UInt64) {
         key(field)
-        output.append(decimal: value)
+        cursor.append(decimal: value)
     }
 
     @inline(__always)
     mutating func hex(_ field: EventField, _ value: UInt64) {
         key(field)
-        output.append(hex: value)
-        output.append(UInt8(ascii: "\""))
+        cursor.append(hex: value)
+        cursor.append(UInt8(ascii: "\""))
     }
 
     @inline(__always)
     mutating func source(_ source: HeapSource) {
         key(.source)
-        output.appendJSON(source)
+        cursor.appendJSON(source)
     }
 
     mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
         key(.stack)
         var first = true
         for frame in frames {
-            try output.reserve(maximumTextFrameLength + 4)
-            if !first { output.append(UInt8(ascii: ",")) }
+            if cursor.room < maximumTextFrameLength + 4 {
+                // A long stack: hand over what is written and take room after a flush.
+                output.commit(cursor)
+                cursor = try output.cursor(reserving: maximumTextFrameLength + 4)
+            }
+            if !first { cursor.append(UInt8(ascii: ",")) }
             first = false
-            output.append(UInt8(ascii: "\""))
-            output.append(hex: frame)
-            output.append(UInt8(ascii: "\""))
+            cursor.append(UInt8(ascii: "\""))
+            cursor.append(hex: frame)
+            cursor.append(UInt8(ascii: "\""))
         }
-        output.append(UInt8(ascii: "]"))
+        cursor.append(UInt8(ascii: "]"))
     }
 }
