@@ -2,7 +2,8 @@
 ///
 /// Writers call ``reserve(_:)`` once for the most bytes a piece of output can take, then append without
 /// further checks of their own; every append still checks capacity with a precondition, so a wrong bound
-/// traps instead of writing out of bounds.
+/// traps instead of writing out of bounds. Writers of many small records take an ``OutputCursor`` over the
+/// reserved room instead (``cursor(reserving:)``) and ``commit(_:)`` it after each record.
 public final class OutputBuffer {
     private let storage: UnsafeMutableRawBufferPointer
     /// Bytes appended since the last flush.

@@ -52,10 +52,12 @@ import Testing
     }
 
     /// Damage anywhere (in the first half, the second, both, or at the seam) reads the same both ways.
+    /// `ETL_PARTS_ITERATIONS` sets the number of inputs (default 240).
     @Test func mutatedTraces() throws {
         let seeds = try ETLFuzzTests.seeds()
+        let iterations = ProcessInfo.processInfo.environment["ETL_PARTS_ITERATIONS"].flatMap(Int.init) ?? 240
         var rng = SplitMix(state: 0x1DE_C5EA)
-        for iteration in 0..<240 {
+        for iteration in 0..<iterations {
             var input = seeds[iteration % seeds.count]
             for _ in 0..<Int.random(in: 1...3, using: &rng) { input = ETLFuzzTests.mutate(input, &rng) }
             Self.expectSameInOneOrTwoParts(input, "mutation \(iteration)")

@@ -25,8 +25,8 @@ struct ETLIndex {
     private var lastTicksByCPU = [Int64](repeating: .min, count: IndexPart.processorLimit)
 
     /// Walks the whole file once. Throws the first problem unless `keepGoing`; throws always when the file
-    /// does not start with a usable log-file header. `parts` forces the number of threads walking the buffers (1 or 2; tests compare them); by default two
-    /// walk files of at least ``parallelThreshold`` bytes.
+    /// does not start with a usable log-file header. `parts` forces the number of threads walking the
+    /// buffers (1 or 2; tests compare them); by default two walk files of ``parallelThreshold`` bytes or more.
     static func build(_ input: any ETLInput, keepGoing: Bool, parts: Int? = nil) throws(ConversionError) -> ETLIndex {
         let size = input.size
         guard size >= UInt64(BufferHeader.size) else {
@@ -93,15 +93,15 @@ struct ETLIndex {
         let links = try chain.links()
         let fileSize = statistics.fileSize
         let count = parts ?? (fileSize >= Self.parallelThreshold ? 2 : 1)
-        // Split where the second half of the bytes begins; that half goes to a helper thread with its own
-        // storage (the input is read with pread, safe from two threads).
-        let split = min(max(links.firstLink(atOrAfter: fileSize / 2), 1), links.count - 1)
         var walked: [IndexPart]
         if count < 2 || links.count < 2 {
             var part = IndexPart(keepGoing: problems.keepGoing)
             part.walk(links, 0..<links.count, loader: loader, storage: storage, fileSize: fileSize)
             walked = [part]
         } else {
+            // Split where the second half of the bytes begins; that half goes to a helper thread with its
+            // own storage (the input is read with pread, safe from two threads).
+            let split = min(max(links.firstLink(atOrAfter: fileSize / 2), 1), links.count - 1)
             let second = SecondHalf(links: links, split..<links.count, loader: loader, fileSize: fileSize,
                                     keepGoing: problems.keepGoing)
             let thread = WorkerThread { second.run() }
