@@ -118,35 +118,7 @@ public struct OutputCursor {
         // Estimate from the bit length (log10(2) ≈ 1233/4096), then correct by one comparison.
         let bits = 64 - (value | 1).leadingZeroBitCount
         let estimate = (bits * 1233) >> 12
-        return max(1, estimate + (value >= powerOfTen(estimate) ? 1 : 0))
-    }
-
-    /// 10^`exponent` for 0 ... 19, as a switch (which compiles to a constant table) rather than an array,
-    /// whose lazy global would be checked on every call.
-    @inline(__always)
-    static func powerOfTen(_ exponent: Int) -> UInt64 {
-        switch exponent {
-        case 0: 1
-        case 1: 10
-        case 2: 100
-        case 3: 1_000
-        case 4: 10_000
-        case 5: 100_000
-        case 6: 1_000_000
-        case 7: 10_000_000
-        case 8: 100_000_000
-        case 9: 1_000_000_000
-        case 10: 10_000_000_000
-        case 11: 100_000_000_000
-        case 12: 1_000_000_000_000
-        case 13: 10_000_000_000_000
-        case 14: 100_000_000_000_000
-        case 15: 1_000_000_000_000_000
-        case 16: 10_000_000_000_000_000
-        case 17: 100_000_000_000_000_000
-        case 18: 1_000_000_000_000_000_000
-        default: 10_000_000_000_000_000_000
-        }
+        return max(1, estimate + (value >= PowersOfTen.of(estimate) ? 1 : 0))
     }
 
     private static let digitPairs: StaticString = """

@@ -33,4 +33,12 @@ import Testing
         try output.finish()
         #expect(String(decoding: sink.bytes, as: UTF8.self) == expected)
     }
+
+    @Test func powersOfTen() {
+        var power: UInt64 = 1
+        for exponent in 0...19 {
+            #expect(PowersOfTen.of(exponent) == power, "10^\(exponent)")
+            if exponent < 19 { power *= 10 }
+        }
+    }
 }

@@ -174,7 +174,7 @@ struct JSONScanner {
         while position + 8 <= end, position - start < 16 {
             // Safe: position + 8 <= end, so the 8 bytes loaded are inside the line.
             let (count, digits) = SWARDigits.leadingDecimal(UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)))
-            value = value &* SWARDigits.powerOfTen(count) &+ digits
+            value = value &* PowersOfTen.of(count) &+ digits
             position += count
             if count < 8 { break }
         }

@@ -52,24 +52,4 @@ enum SWARDigits {
         x = (x &* 10_000 &+ (x >> 32)) & 0xFFFF_FFFF
         return (count, x)
     }
-
-    /// 10^`exponent` for 0 ... 8, without the lazy-global check of an array: for appending a group of
-    /// `exponent` digits to a value.
-    @inline(__always)
-    static func powerOfTen(_ exponent: Int) -> UInt64 {
-        switch exponent {
-        case 0: 1
-        case 1: 10
-        case 2: 100
-        case 3: 1_000
-        case 4: 10_000
-        case 5: 100_000
-        case 6: 1_000_000
-        case 7: 10_000_000
-        default: 100_000_000
-        }
-    }
-
-    /// Powers of ten by exponent, 10^0 ... 10^8, for appending a group of digits to a value.
-    static let powersOfTen: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 }
