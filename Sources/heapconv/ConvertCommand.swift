@@ -21,10 +21,10 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: "Output file ('-' for standard output).")
     var output: String
 
-    @Option(help: "Input format, overriding the extension (jsonl, csv, etl, heapcol).")
+    @Option(help: "Input format, overriding the extension (jsonl, csv, etl, heapcol; csv.gz, jsonl.gz for gzip).")
     var from: String?
 
-    @Option(help: "Output format, overriding the extension (jsonl, csv, chrome, heapcol).")
+    @Option(help: "Output format, overriding the extension (jsonl, csv, chrome, heapcol; csv.gz, jsonl.gz, chrome.gz for gzip).")
     var to: String?
 
     @OptionGroup var filters: FilterOptions

@@ -97,11 +97,19 @@ public enum FormatRegistry {
         let gzip = lower.hasSuffix(".gz")
         let stem = gzip ? String(lower.dropLast(3)) : lower
         if let override {
-            guard let format = named(override) else {
+            // `csv.gz` names a format and gzip compression at once (for standard input and output).
+            let gzipOverride = override.lowercased().hasSuffix(".gz")
+            let name = gzipOverride ? String(override.dropLast(3)) : override
+            guard let format = named(name) else {
                 throw ConversionError(.usage, "unknown \(role) format \"\(override)\"; known formats: "
-                                      + all.map(\.name).joined(separator: ", "))
+                                      + all.map(\.name).joined(separator: ", ") + " (add .gz for gzip: csv.gz)")
             }
-            return (format, gzip && !format.writesGzip)
+            if gzipOverride && !format.allowsGzip {
+                throw ConversionError(.usage, format.writesGzip
+                                      ? "\(format.name) is gzip-compressed already: pass --\(role == "input" ? "from" : "to") \(format.name)"
+                                      : "\(format.name) cannot be gzip-compressed")
+            }
+            return (format, (gzip || gzipOverride) && !format.writesGzip)
         }
         if path == "-" {
             throw ConversionError(.usage, "cannot infer the \(role) format of standard \(role == "input" ? "input" : "output"); pass --\(role == "input" ? "from" : "to") FORMAT")

@@ -32,6 +32,32 @@ import Testing
         #expect(noFormat.stderr.contains("cannot infer the input format of standard input; pass --from FORMAT"))
     }
 
+    /// `--from jsonl.gz` reads gzip from standard input; `--to csv.gz` writes gzip whatever the file is called.
+    @Test func gzipFormatsForStandardInputAndOutput() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
+        try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        let sh = URL(fileURLWithPath: "/bin/sh")
+        #expect(try CLI.run(sh, ["-c", "gzip -c in.jsonl > packed"], in: dir).status == 0)
+        let packed = try Data(contentsOf: dir.appendingPathComponent("packed"))
+        let r = try CLI.run(["-", "-", "--from", "jsonl.gz", "--to", "jsonl"], stdin: packed)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.jsonl)
+
+        #expect(try CLI.run(["in.jsonl", "plain.csv"], in: dir).status == 0)
+        #expect(try CLI.run(["in.jsonl", "out.bin", "--to", "CSV.GZ"], in: dir).status == 0)
+        let unpacked = try CLI.run(sh, ["-c", "gzip -dc out.bin"], in: dir)
+        #expect(unpacked.status == 0)
+        #expect(unpacked.stdout == (try String(contentsOf: dir.appendingPathComponent("plain.csv"), encoding: .utf8)))
+
+        let heapcol = try CLI.run(["-", "out.heapcol", "--from", "heapcol.gz"], in: dir, stdin: Data())
+        #expect(heapcol.status == 64)
+        #expect(heapcol.stderr.contains("heapcol is gzip-compressed already: pass --from heapcol"))
+        let etl = try CLI.run(["-", "out.jsonl", "--from", "etl.gz"], in: dir, stdin: Data())
+        #expect(etl.status == 64)
+        #expect(etl.stderr.contains("etl cannot be gzip-compressed"))
+    }
+
     @Test func malformedInputLeavesNoOutputAndExits65() throws {
         let dir = try CLI.temporaryDirectory()
         defer { CLI.remove(dir) }
