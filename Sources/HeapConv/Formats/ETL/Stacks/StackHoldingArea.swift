@@ -90,6 +90,9 @@ struct StackHoldingArea {
     /// Number of the newest held event per thread.
     private var newestByThread = ThreadMap()
     private var arena = FrameArena()
+    /// The arena before the last compaction, emptied: the next compaction copies into it, so that neither
+    /// arena grows again from nothing.
+    private var spareArena = FrameArena()
     private var liveFrames = 0
     private var stash: [ThreadTicks: [Stashed]] = [:]
     private var stashOrder: [ThreadTicks] = []
@@ -330,12 +333,13 @@ struct StackHoldingArea {
     }
 
     private mutating func compactArena() {
+        // Taken out of `spareArena` (not copied), so that appending to it does not copy its storage.
         var fresh = FrameArena()
+        swap(&fresh, &spareArena)
+        fresh.reset()
         func move(_ range: FrameRange) -> FrameRange {
             guard range.isPresent else { return range }
-            var frames: [UInt64] = []
-            arena.copy(range, to: &frames)
-            return FrameRange(start: Int32(fresh.append(frames)), count: range.count)
+            return FrameRange(start: Int32(fresh.append(range, of: arena)), count: range.count)
         }
         var number = head
         while number < tail {
@@ -346,7 +350,8 @@ struct StackHoldingArea {
             }
             number &+= 1
         }
-        arena = fresh
+        swap(&arena, &fresh)
+        spareArena = fresh
     }
 
     // Output order with a reorder window: a binary min-heap of event numbers by key.
@@ -387,6 +392,18 @@ struct FrameArena {
             // Safe: the storage was just grown to hold `n` more elements from `start`.
             frames.copyFrames(to: buffer.baseAddress! + start)
         }
+        count += n
+        return start
+    }
+
+    /// Appends the frames of `range` in `other`; returns where they start.
+    mutating func append(_ range: StackHoldingArea.FrameRange, of other: FrameArena) -> Int {
+        let start = count
+        let n = Int(range.count)
+        if storage.count < count + n {
+            storage.append(contentsOf: repeatElement(0, count: max(count + n - storage.count, storage.count)))
+        }
+        storage[start..<start + n] = other.storage[Int(range.start)..<Int(range.start) + n]
         count += n
         return start
     }
