@@ -106,8 +106,13 @@ struct JSONLineParser: ChunkParser {
                 if builder.has(field) {
                     throw JSONLineError(column: keyColumn, message: "duplicate key \"\(field.name)\"")
                 }
-                s.skipWhitespace()
-                try s.expect(UInt8(ascii: ":"), "expected \":\" after a key")
+                // Compact JSON (heapconv's own) has the colon right after the key.
+                if s.byte == UInt8(ascii: ":") {
+                    s.advance()
+                } else {
+                    s.skipWhitespace()
+                    try s.expect(UInt8(ascii: ":"), "expected \":\" after a key")
+                }
                 s.skipWhitespace()
                 if s.byte == UInt8(ascii: "n"), s.literal("null") {
                     // null stands for an absent field.
