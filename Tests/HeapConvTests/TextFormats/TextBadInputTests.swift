@@ -27,6 +27,9 @@ import Testing
         (#"{"event":"alloc"} x"#, 2, 19, "unexpected text after the event object"),
         (#"{"event":"al\u006coc"}"#, 2, 13, "escape sequences are not expected"),
         (#"{"event":"alloc"#, 2, 10, "unterminated string"),
+        (#"{"event" "alloc"}"#, 2, 10, #"expected ":" after a key"#),
+        (#"{"event"  ,"alloc"}"#, 2, 11, #"expected ":" after a key"#),
+        (#"{"event":"alloc","ts"}"#, 2, 22, #"expected ":" after a key"#),
     ]
 
     @Test(arguments: 0..<jsonCases.count)
