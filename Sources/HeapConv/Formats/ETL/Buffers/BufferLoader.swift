@@ -56,12 +56,17 @@ struct BufferLoader {
     /// Loads a buffer the first pass validated, reading its header again. Throws when the header no longer
     /// passes (the file changed between the passes).
     func reload(_ entry: BufferEntry, into storage: ByteStorage) throws(ConversionError) -> LoadedBuffer {
-        let header = try header(at: entry.fileOffset)
-        guard entry.fileOffset < input.size,
-              header.problem(at: entry.fileOffset, fileSize: input.size, logicalSize: logicalSize) == nil else {
-            throw ConversionError(.io, at: .offset(entry.fileOffset), "the buffer changed since the first pass over the file")
+        try load(try validatedHeader(at: entry.fileOffset), at: entry.fileOffset, into: storage)
+    }
+
+    /// Reads again the header at `offset`, which passed its checks when it was first read; throws an I/O
+    /// error when it no longer does (the file changed while heapconv read it).
+    func validatedHeader(at offset: UInt64) throws(ConversionError) -> BufferHeader {
+        let header = try header(at: offset)
+        guard offset < input.size, header.problem(at: offset, fileSize: input.size, logicalSize: logicalSize) == nil else {
+            throw ConversionError(.io, at: .offset(offset), "the buffer changed since heapconv first read it (the file is being written?)")
         }
-        return try load(header, at: entry.fileOffset, into: storage)
+        return header
     }
 
     /// Loads the buffer whose (already validated) header is `header` into `storage`. Throws a malformed-input

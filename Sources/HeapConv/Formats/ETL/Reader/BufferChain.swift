@@ -41,10 +41,12 @@ struct ChainLinks {
 /// plausible one (see ``next(after:_:)``); without `--keep-going` the chain stops at the first damage,
 /// where the walk will stop too.
 struct BufferChain {
+    /// Reads the headers; its input's size and logical buffer size bound them.
     let loader: BufferLoader
-    let fileSize: UInt64
-    let logicalBufferSize: UInt32
     let keepGoing: Bool
+
+    private var fileSize: UInt64 { loader.input.size }
+    private var logicalBufferSize: UInt32 { loader.logicalSize }
 
     /// Every link from offset 0 to the end of the file (or to the first damage without `--keep-going`).
     func links() throws(ConversionError) -> ChainLinks {

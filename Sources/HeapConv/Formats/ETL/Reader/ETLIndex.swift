@@ -88,25 +88,22 @@ struct ETLIndex {
     /// Follows the buffer headers, walks the buffers (the two halves of the file on two threads when it is
     /// large enough, or when `parts` says so), then folds the parts in file order.
     private mutating func walkFile(_ loader: BufferLoader, storage: ByteStorage, parts: Int?) throws(ConversionError) {
-        let chain = BufferChain(loader: loader, fileSize: statistics.fileSize, logicalBufferSize: logicalBufferSize,
-                                keepGoing: problems.keepGoing)
-        let links = try chain.links()
+        let links = try BufferChain(loader: loader, keepGoing: problems.keepGoing).links()
         let fileSize = statistics.fileSize
         let count = parts ?? (fileSize >= Self.parallelThreshold ? 2 : 1)
         var walked: [IndexPart]
         if count < 2 || links.count < 2 {
             var part = IndexPart(keepGoing: problems.keepGoing)
-            part.walk(links, 0..<links.count, loader: loader, storage: storage, fileSize: fileSize)
+            part.walk(links, 0..<links.count, loader: loader, storage: storage)
             walked = [part]
         } else {
             // Split where the second half of the bytes begins; that half goes to a helper thread with its
             // own storage (the input is read with pread, safe from two threads).
             let split = min(max(links.firstLink(atOrAfter: fileSize / 2), 1), links.count - 1)
-            let second = SecondHalf(links: links, split..<links.count, loader: loader, fileSize: fileSize,
-                                    keepGoing: problems.keepGoing)
+            let second = SecondHalf(links: links, split..<links.count, loader: loader, keepGoing: problems.keepGoing)
             let thread = WorkerThread { second.run() }
             var first = IndexPart(keepGoing: problems.keepGoing)
-            first.walk(links, 0..<split, loader: loader, storage: storage, fileSize: fileSize)
+            first.walk(links, 0..<split, loader: loader, storage: storage)
             thread.join()
             walked = [first, second.part]
         }
@@ -141,19 +138,17 @@ private final class SecondHalf: @unchecked Sendable {
     let links: ChainLinks
     let range: Range<Int>
     let loader: BufferLoader
-    let fileSize: UInt64
     var part: IndexPart
 
-    init(links: ChainLinks, _ range: Range<Int>, loader: BufferLoader, fileSize: UInt64, keepGoing: Bool) {
+    init(links: ChainLinks, _ range: Range<Int>, loader: BufferLoader, keepGoing: Bool) {
         self.links = links
         self.range = range
         // Its own scratch area for compressed bytes: the first thread's is in use.
         self.loader = BufferLoader(input: loader.input, logicalSize: loader.logicalSize)
-        self.fileSize = fileSize
         part = IndexPart(keepGoing: keepGoing)
     }
 
     func run() {
-        part.walk(links, range, loader: loader, storage: ByteStorage(), fileSize: fileSize)
+        part.walk(links, range, loader: loader, storage: ByteStorage())
     }
 }

@@ -34,8 +34,7 @@ struct IndexPart {
     }
 
     /// Walks links `range` in order. Never throws: a problem that stops the walk is kept in ``failure``.
-    mutating func walk(_ links: ChainLinks, _ range: Range<Int>, loader: BufferLoader, storage: ByteStorage,
-                       fileSize: UInt64) {
+    mutating func walk(_ links: ChainLinks, _ range: Range<Int>, loader: BufferLoader, storage: ByteStorage) {
         do throws(ConversionError) {
             for link in range {
                 if let damage = links.damage[link] {
@@ -47,10 +46,7 @@ struct IndexPart {
                 let offset = links.offsets[link]
                 // The chain checked this header; it is read again (from the page cache) rather than kept, so
                 // that the chain stays at 8 bytes a buffer.
-                let header = try loader.header(at: offset)
-                if let problem = header.problem(at: offset, fileSize: fileSize, logicalSize: loader.logicalSize) {
-                    throw ConversionError(.io, at: .offset(offset), "the buffer header changed while it was read: " + problem)
-                }
+                let header = try loader.validatedHeader(at: offset)
                 let buffer: LoadedBuffer
                 do {
                     buffer = try loader.load(header, at: offset, into: storage)
