@@ -46,30 +46,25 @@ public final class OutputBuffer {
         try sink.finish()
     }
 
+    // The appends below format through an ``OutputCursor`` over the room left, so that each piece of
+    // formatting exists once; the room must have been reserved.
+
     @inline(__always)
     public func append(_ byte: UInt8) {
-        precondition(count < storage.count)
-        storage[count] = byte
-        count += 1
+        write { $0.append(byte) }
     }
 
     /// Appends ASCII text known at compile time (keys, punctuation).
     @inline(__always)
     public func append(_ text: StaticString) {
-        let n = text.utf8CodeUnitCount
-        precondition(count + n <= storage.count)
-        storage.baseAddress!.advanced(by: count).copyMemory(from: text.utf8Start, byteCount: n)
-        count += n
+        write { $0.append(text) }
     }
 
     /// Appends bytes that fit in the room already reserved with ``reserve(_:)`` (text formatted once and
     /// copied often, such as a timestamp shared by several records); traps if they do not.
     @inline(__always)
     public func append(reserved bytes: UnsafeRawBufferPointer) {
-        precondition(count + bytes.count <= storage.count)
-        guard let source = bytes.baseAddress else { return }
-        storage.baseAddress!.advanced(by: count).copyMemory(from: source, byteCount: bytes.count)
-        count += bytes.count
+        write { $0.append(bytes: bytes) }
     }
 
     /// Appends bytes of any length, flushing as needed.
@@ -111,6 +106,15 @@ public final class OutputBuffer {
         precondition(cursor.position >= base + count && cursor.limit == base + storage.count,
                      "OutputBuffer.commit: a cursor from elsewhere, or from before the last flush")
         count = base.distance(to: cursor.position)
+    }
+
+    /// Leaves `cursor` at least `n` bytes of room: when it has less, hands over what it wrote and gives it
+    /// room after a flush (for records of unbounded length, such as long stacks).
+    @inline(__always)
+    public func ensureRoom(_ n: Int, in cursor: inout OutputCursor) throws(ConversionError) {
+        guard cursor.room < n else { return }
+        commit(cursor)
+        cursor = try self.cursor(reserving: n)
     }
 
     /// Runs `body` on a cursor over the room left (which the caller reserved), then takes what it wrote.

@@ -81,11 +81,7 @@ struct JSONFieldEmitter: TextFieldEmitter {
         key(.stack)
         var first = true
         for frame in frames {
-            if cursor.room < maximumTextFrameLength + 4 {
-                // A long stack: hand over what is written and take room after a flush.
-                output.commit(cursor)
-                cursor = try output.cursor(reserving: maximumTextFrameLength + 4)
-            }
+            try output.ensureRoom(maximumTextFrameLength + 4, in: &cursor)
             if !first { cursor.append(UInt8(ascii: ",")) }
             first = false
             cursor.append(UInt8(ascii: "\""))
