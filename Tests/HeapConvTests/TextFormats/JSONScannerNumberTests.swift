@@ -49,14 +49,4 @@ import Testing
             }
         }
     }
-
-    /// The hex digit table has one entry per byte value, each the digit's value or 0x40.
-    @Test func hexDigitTable() {
-        #expect(JSONScanner.hexDigits.utf8CodeUnitCount == 256)
-        let table = JSONScanner.hexDigits.utf8Start
-        for byte in 0..<256 {
-            let expected = UInt8(String(UnicodeScalar(UInt8(byte))), radix: 16) ?? 0x40
-            #expect(table[byte] == expected, "byte \(byte)")
-        }
-    }
 }

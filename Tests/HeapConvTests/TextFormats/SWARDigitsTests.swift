@@ -57,4 +57,13 @@ import Testing
             })
         }
     }
+
+    /// The hex digit table has one entry per byte value, each the digit's value or 0x40.
+    @Test func hexDigitTable() {
+        #expect(SWARDigits.hexValues.utf8CodeUnitCount == 256)
+        for byte in 0..<256 {
+            let expected = UInt8(String(UnicodeScalar(UInt8(byte))), radix: 16) ?? 0x40
+            #expect(SWARDigits.hexValue(UInt8(byte)) == expected, "byte \(byte)")
+        }
+    }
 }

@@ -211,36 +211,20 @@ struct JSONScanner {
         return Int64(value)
     }
 
-    /// The value of each byte as a hex digit (either case), or 0x40 (`@`) when it is not one.
-    static let hexDigits: StaticString = """
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@\u{0}\u{1}\u{2}\u{3}\u{4}\u{5}\u{6}\u{7}\u{8}\u{9}@@@@@@\
-        @\u{A}\u{B}\u{C}\u{D}\u{E}\u{F}@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @\u{A}\u{B}\u{C}\u{D}\u{E}\u{F}@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
-        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
-        """
-
     /// Parses a string `"0x..."` of 1 to 16 hex digits (either case) at the cursor.
     @inline(__always)
     mutating func hexString() -> UInt64? {
         guard position + 4 <= end, base[position] == UInt8(ascii: "\""), base[position + 1] == UInt8(ascii: "0"),
               base[position + 2] | 0x20 == UInt8(ascii: "x") else { return nil }
-        let start = position + 3
+        position += 3
+        let start = position
         var value: UInt64 = 0
-        // One table load per digit: its value, or 0x40 for a byte that is not a hex digit. The cursor is
-        // kept in a local: the scanner is passed inout, and stores to it would not stay in a register.
-        let table = Self.hexDigits.utf8Start
-        var p = start
-        while p < end {
-            let digit = table[Int(base[p])]
+        while position < end {
+            let digit = SWARDigits.hexValue(base[position])
             if digit >= 0x10 { break }
             value = value << 4 | UInt64(digit)
-            p += 1
+            position += 1
         }
-        position = p
         let digits = position - start
         guard digits >= 1, digits <= 16, byte == UInt8(ascii: "\"") else { return nil }
         position += 1

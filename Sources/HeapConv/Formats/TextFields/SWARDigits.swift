@@ -52,4 +52,23 @@ enum SWARDigits {
         x = (x &* 10_000 &+ (x >> 32)) & 0xFFFF_FFFF
         return (count, x)
     }
+
+    /// The value of byte `byte` as a hex digit (either case), or 0x40 when it is not one: one table load
+    /// instead of two range tests, for the digits left after the words.
+    @inline(__always)
+    static func hexValue(_ byte: UInt8) -> UInt8 {
+        hexValues.utf8Start[Int(byte)]
+    }
+
+    /// The value of each byte as a hex digit (either case), or 0x40 (`@`) when it is not one (256 entries).
+    static let hexValues: StaticString = """
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@\u{0}\u{1}\u{2}\u{3}\u{4}\u{5}\u{6}\u{7}\u{8}\u{9}@@@@@@\
+        @\u{A}\u{B}\u{C}\u{D}\u{E}\u{F}@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @\u{A}\u{B}\u{C}\u{D}\u{E}\u{F}@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+        """
 }

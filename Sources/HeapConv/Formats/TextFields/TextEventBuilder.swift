@@ -201,11 +201,8 @@ enum TextScalar {
             first += 8
         }
         for i in first..<bytes.count {
-            let b = bytes[i]
-            let digit: UInt8
-            if b &- 0x30 < 10 { digit = b &- 0x30 }
-            else if (b | 0x20) &- 0x61 < 6 { digit = (b | 0x20) &- 0x61 &+ 10 }
-            else { return nil }
+            let digit = SWARDigits.hexValue(bytes[i])
+            guard digit < 0x10 else { return nil }
             value = value << 4 | UInt64(digit)
         }
         return value
