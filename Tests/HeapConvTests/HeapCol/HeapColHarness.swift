@@ -8,13 +8,13 @@ enum HeapColHarness {
 
     static func flatten(_ batch: EventBatch) -> [Flat] { Codecs.flatten(batch) }
 
-    /// `batches` written as a compressed `.heapcol` file.
+    /// `batches` written as a compressed `.heapcol` file, compressed as heapconv does at `level`.
     static func write(
         _ batches: [EventBatch], level: Int32 = 1, rowGroupLimit: Int = HeapColFormat.maximumRowGroupEvents,
         stackEntryLimit: Int = HeapColFormat.maximumStackEntries, stackFrameLimit: Int = HeapColFormat.maximumStackFrames
     ) throws(ConversionError) -> [UInt8] {
         let sink = MemoryByteSink()
-        let output = OutputBuffer(sink: try GzipSink(sink, name: "test.heapcol", level: level))
+        let output = OutputBuffer(sink: try HeapColFormat.gzipSettings(level: level).makeSink(sink, name: "test.heapcol"))
         var writer = HeapColWriter(output: output, rowGroupLimit: rowGroupLimit, stackEntryLimit: stackEntryLimit,
                                    stackFrameLimit: stackFrameLimit)
         for batch in batches { try writer.write(batch) }
