@@ -15,8 +15,10 @@ public struct CSVWriter: EventWriter {
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         if !wroteHeader { try writeHeader() }
+        // One emitter for the batch: one made per event retained and released the buffer every time.
+        var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
         for event in batch.events {
-            var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
+            emitter.startRow(try output.cursor(reserving: maximumTextEventLength))
             try emitter.emit(event, in: batch)
             emitter.endRow()
             output.commit(emitter.cursor)
@@ -44,6 +46,12 @@ struct CSVFieldEmitter: TextFieldEmitter {
     init(output: OutputBuffer, cursor: OutputCursor) {
         self.output = output
         self.cursor = cursor
+    }
+
+    /// Starts the next row in the room of `cursor`.
+    mutating func startRow(_ cursor: OutputCursor) {
+        self.cursor = cursor
+        column = 0
     }
 
     @inline(__always)

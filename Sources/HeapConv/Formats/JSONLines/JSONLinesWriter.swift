@@ -8,8 +8,10 @@ public struct JSONLinesWriter: EventWriter {
     }
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
+        // One emitter for the batch: one made per event retained and released the buffer every time.
+        var emitter = JSONFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
         for event in batch.events {
-            var emitter = JSONFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
+            emitter.cursor = try output.cursor(reserving: maximumTextEventLength)
             try emitter.emit(event, in: batch)
             emitter.cursor.append("}\n")
             output.commit(emitter.cursor)

@@ -410,7 +410,11 @@ struct FrameArena {
 
     /// Appends the frames of `range` to `target`.
     func copy(_ range: StackHoldingArea.FrameRange, to target: inout [UInt64]) {
-        target.append(contentsOf: storage[Int(range.start)..<Int(range.start) + Int(range.count)])
+        let start = Int(range.start)
+        let end = start + Int(range.count)
+        precondition(start >= 0 && start <= end && end <= count, "frame range outside the arena")
+        // Through a buffer pointer: an array slice would retain and release the storage for every stack.
+        storage.withUnsafeBufferPointer { target.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
     mutating func reset() { count = 0 }
