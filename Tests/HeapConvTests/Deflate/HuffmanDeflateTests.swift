@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HeapConv
 
@@ -96,6 +97,29 @@ import Testing
         #expect(code.lengths.max()! == 15)
         #expect(try Self.roundTrips(bytes))
         #expect(try Self.roundTrips(bytes.reversed()))
+    }
+
+    /// Random inputs: lengths across block boundaries, a byte distribution from uniform to a single value,
+    /// written in pieces of random sizes; zlib must give back every byte. `DEFLATE_ITERATIONS` sets the
+    /// number of inputs (default 60).
+    @Test func randomInputsRoundTrip() throws {
+        let iterations = ProcessInfo.processInfo.environment["DEFLATE_ITERATIONS"].flatMap(Int.init) ?? 60
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        for _ in 0..<iterations {
+            let count = Int(next() % UInt64(3 * Self.block + 100))
+            // Values below 2^bits, skewed towards 0 by a minimum of two draws: from one value to all 256.
+            let bits = next() % 9
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: min(next() % (1 << bits), next() % (1 << bits))) }
+            let piece = 1 + Int(next() % UInt64(2 * Self.block))
+            let compressed = try Self.compress(bytes, piece: piece)
+            #expect(try HeapColHarness.gunzip(compressed) == bytes, "\(count) bytes below 2^\(bits) in pieces of \(piece)")
+        }
     }
 
     /// Sizes on data shaped like heapcol's (small skewed values) and on text: within a percent of zlib's
