@@ -19,4 +19,30 @@ extension OutputBuffer {
     func appendJSON(_ source: HeapSource) {
         write { $0.appendJSON(source) }
     }
+
+    /// Appends a stack as a JSON array of hex strings through `cursor`, making room frame by frame (a stack
+    /// may hold thousands of frames). Leaves at least `reserveAfter` bytes of room before the closing `]`.
+    func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int,
+                          to cursor: inout OutputCursor) throws(ConversionError) {
+        try ensureRoom(1, in: &cursor)
+        cursor.append(UInt8(ascii: "["))
+        var first = true
+        for frame in frames {
+            try ensureRoom(maximumTextFrameLength + 4, in: &cursor)
+            if !first { cursor.append(UInt8(ascii: ",")) }
+            first = false
+            cursor.append(UInt8(ascii: "\""))
+            cursor.append(hex: frame)
+            cursor.append(UInt8(ascii: "\""))
+        }
+        try ensureRoom(reserveAfter, in: &cursor)
+        cursor.append(UInt8(ascii: "]"))
+    }
+
+    /// ``appendStackArray(_:reserveAfter:to:)`` at the end of the buffer.
+    func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int) throws(ConversionError) {
+        var cursor = try self.cursor(reserving: 1)
+        try appendStackArray(frames, reserveAfter: reserveAfter, to: &cursor)
+        commit(cursor)
+    }
 }

@@ -3,12 +3,12 @@
 /// Everything is formatted straight into the ``OutputBuffer``; callers reserve room first (see
 /// ``ChromeWriter``), these helpers only append.
 
-extension OutputBuffer {
+extension OutputCursor {
     /// Appends `ns` nanoseconds as microseconds with at most three decimals and no trailing zeros
     /// (`12345678` → `12345.678`, `1500` → `1.5`, `2000` → `2`): exact, never through `Double` (at most
     /// 24 bytes).
     @inline(__always)
-    func appendMicroseconds(_ ns: UInt64) {
+    mutating func appendMicroseconds(_ ns: UInt64) {
         let (us, fraction) = ns.quotientAndRemainder(dividingBy: 1000)
         append(decimal: us)
         guard fraction != 0 else { return }
@@ -26,7 +26,7 @@ extension OutputBuffer {
     /// integer below that, the shortest round-tripping double above it (an integer past `Int64.max` would
     /// make Perfetto's tokenizer reject the whole file). At most 24 bytes.
     @inline(__always)
-    func appendCounterValue(_ value: UInt64) {
+    mutating func appendCounterValue(_ value: UInt64) {
         if value <= ChromeWriter.exactDoubleLimit {
             append(decimal: value)
         } else {
@@ -34,9 +34,18 @@ extension OutputBuffer {
         }
     }
 
-    private func appendLargeCounterValue(_ value: UInt64) {
+    private mutating func appendLargeCounterValue(_ value: UInt64) {
         // Rare (2^53 live bytes is 8 PiB): a String here costs nothing per event.
         for byte in Double(value).description.utf8 { append(byte) }
+    }
+}
+
+extension OutputBuffer {
+    /// Appends `ns` nanoseconds as microseconds (``OutputCursor/appendMicroseconds(_:)``; room must be
+    /// reserved).
+    @inline(__always)
+    func appendMicroseconds(_ ns: UInt64) {
+        write { $0.appendMicroseconds(ns) }
     }
 
     /// Appends `"0x...:0x...:n"`, the `id2.local` of a block's lifetime slice (at most 60 bytes).
@@ -50,23 +59,6 @@ extension OutputBuffer {
         append(decimal: sequence)
         append(UInt8(ascii: "\""))
     }
-
-    /// Appends a stack as a JSON array of hex strings, reserving room frame by frame (a stack may hold
-    /// thousands of frames). Leaves at least `reserveAfter` bytes of room.
-    func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int) throws(ConversionError) {
-        append(UInt8(ascii: "["))
-        var first = true
-        for frame in frames {
-            try reserve(maximumTextFrameLength + 4)
-            if !first { append(UInt8(ascii: ",")) }
-            first = false
-            append(UInt8(ascii: "\""))
-            append(hex: frame)
-            append(UInt8(ascii: "\""))
-        }
-        try reserve(reserveAfter)
-        append(UInt8(ascii: "]"))
-    }
 }
 
 /// Formats an event's fields as the `args` of its instant: `"cpu":3,"heap":"0x1a0000","address":"0x..."`.
@@ -76,6 +68,8 @@ extension OutputBuffer {
 /// the record's own `ts`, `pid` and `tid`, so they are left out here.
 struct ChromeArgsEmitter: TextFieldEmitter {
     let output: OutputBuffer
+    /// Where the fields go: set before each event.
+    var cursor: OutputCursor
     /// Room to leave after a long stack for the rest of the record.
     let reserveAfterStack: Int
 
@@ -92,21 +86,21 @@ struct ChromeArgsEmitter: TextFieldEmitter {
             return
         case .cpu:
             // The first argument: `heap` always follows it.
-            output.append("\"cpu\":")
-            output.append(decimal: value)
-            output.append(UInt8(ascii: ","))
+            cursor.append("\"cpu\":")
+            cursor.append(decimal: value)
+            cursor.append(UInt8(ascii: ","))
         case .flags:
-            output.append(",\"flags\":\"")
-            output.append(hex: value)
-            output.append(UInt8(ascii: "\""))
+            cursor.append(",\"flags\":\"")
+            cursor.append(hex: value)
+            cursor.append(UInt8(ascii: "\""))
         default:
-            output.append(Self.keyPrefixes[field.rawValue])
+            cursor.append(Self.keyPrefixes[field.rawValue])
             if field.maximum > UInt64(UInt32.max) {
-                output.append(UInt8(ascii: "\""))
-                output.append(hex: value)
-                output.append(UInt8(ascii: "\""))
+                cursor.append(UInt8(ascii: "\""))
+                cursor.append(hex: value)
+                cursor.append(UInt8(ascii: "\""))
             } else {
-                output.append(decimal: value)
+                cursor.append(decimal: value)
             }
         }
     }
@@ -114,24 +108,24 @@ struct ChromeArgsEmitter: TextFieldEmitter {
     @inline(__always)
     mutating func hex(_ field: EventField, _ value: UInt64) {
         if field == .heap {
-            output.append("\"heap\":\"")
+            cursor.append("\"heap\":\"")
         } else {
-            output.append(Self.keyPrefixes[field.rawValue])
-            output.append(UInt8(ascii: "\""))
+            cursor.append(Self.keyPrefixes[field.rawValue])
+            cursor.append(UInt8(ascii: "\""))
         }
-        output.append(hex: value)
-        output.append(UInt8(ascii: "\""))
+        cursor.append(hex: value)
+        cursor.append(UInt8(ascii: "\""))
     }
 
     @inline(__always)
     mutating func source(_ source: HeapSource) {
-        output.append(",\"source\":")
-        output.appendJSON(source)
+        cursor.append(",\"source\":")
+        cursor.appendJSON(source)
     }
 
     mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
-        output.append(",\"stack\":")
-        try output.appendStackArray(frames, reserveAfter: reserveAfterStack)
+        cursor.append(",\"stack\":")
+        try output.appendStackArray(frames, reserveAfter: reserveAfterStack, to: &cursor)
     }
 
     /// `,"key":` for every ``EventField``, in its order (the same names as JSON Lines).
@@ -158,43 +152,22 @@ struct ChromeRecordText {
     private var tsCount = 0
     private var arena: [UInt8] = []
 
-    /// Formats `ns` nanoseconds as the `ts` to copy (the same text as
-    /// ``OutputBuffer/appendMicroseconds(_:)``, at most 24 of the 32 bytes).
+    /// Formats `ns` nanoseconds as the `ts` to copy (``OutputCursor/appendMicroseconds(_:)``, at most 24
+    /// of the 32 bytes).
     @inline(__always)
     mutating func setTimestamp(_ ns: UInt64) {
-        let (us, fraction) = ns.quotientAndRemainder(dividingBy: 1000)
         tsCount = withUnsafeMutableBytes(of: &ts) { text -> Int in
-            var count = OutputCursor.decimalDigitCount(us)
-            var value = us
-            var i = count
-            repeat {
-                i -= 1
-                let (q, r) = value.quotientAndRemainder(dividingBy: 10)
-                text[i] = UInt8(truncatingIfNeeded: r) &+ 0x30
-                value = q
-            } while value != 0
-            guard fraction != 0 else { return count }
-            let (hundreds, rest) = fraction.quotientAndRemainder(dividingBy: 100)
-            let (tens, ones) = rest.quotientAndRemainder(dividingBy: 10)
-            text[count] = UInt8(ascii: ".")
-            text[count + 1] = UInt8(truncatingIfNeeded: hundreds) &+ 0x30
-            count += 2
-            if rest != 0 {
-                text[count] = UInt8(truncatingIfNeeded: tens) &+ 0x30
-                count += 1
-                if ones != 0 {
-                    text[count] = UInt8(truncatingIfNeeded: ones) &+ 0x30
-                    count += 1
-                }
-            }
-            return count
+            let start = text.baseAddress!
+            var cursor = OutputCursor(position: start, limit: start + text.count)
+            cursor.appendMicroseconds(ns)
+            return start.distance(to: cursor.position)
         }
     }
 
-    /// Appends the `ts` last set (room must be reserved).
+    /// Appends the `ts` last set.
     @inline(__always)
-    func appendTimestamp(to output: OutputBuffer) {
-        withUnsafeBytes(of: ts) { output.append(reserved: UnsafeRawBufferPointer(rebasing: $0[0..<tsCount])) }
+    func appendTimestamp(to cursor: inout OutputCursor) {
+        withUnsafeBytes(of: ts) { cursor.append(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<tsCount])) }
     }
 
     /// Keeps `text` for ``append(_:to:)``.
@@ -204,9 +177,9 @@ struct ChromeRecordText {
         return start..<arena.count
     }
 
-    /// Appends text kept by ``store(_:)`` (room must be reserved).
+    /// Appends text kept by ``store(_:)``.
     @inline(__always)
-    func append(_ range: Range<Int>, to output: OutputBuffer) {
-        arena.withUnsafeBytes { output.append(reserved: UnsafeRawBufferPointer(rebasing: $0[range])) }
+    func append(_ range: Range<Int>, to cursor: inout OutputCursor) {
+        arena.withUnsafeBytes { cursor.append(bytes: UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 }

@@ -108,14 +108,18 @@ public struct ChromeWriter: EventWriter {
         if !started { try start() }
         let events = batch.events
         let ahead = LiveHeapState.prefetchDistance
+        // One emitter for the batch: one made per event retained and released the buffer every time.
+        var args = ChromeArgsEmitter(output: output, cursor: try output.cursor(reserving: 0),
+                                     reserveAfterStack: Self.recordRoom)
         for i in events.indices {
             if i + ahead < events.count { live.prefetch(events[i + ahead]) }
-            try write(events[i], in: batch)
+            try write(events[i], in: batch, args: &args)
         }
     }
 
     @inline(__always)
-    private mutating func write(_ event: HeapEvent, in batch: EventBatch) throws(ConversionError) {
+    private mutating func write(_ event: HeapEvent, in batch: EventBatch,
+                                args: inout ChromeArgsEmitter) throws(ConversionError) {
         let c = event.context
         var time = c.timestamp
         if !hasOrigin {
@@ -141,19 +145,22 @@ public struct ChromeWriter: EventWriter {
         try output.reserve(Self.recordRoom)
         nameThread(process: c.processID, thread: c.threadID)
         if instants {
-            separate()
-            output.append("{\"ph\":\"i\",\"ts\":")
-            text.appendTimestamp(to: output)
-            output.append(",\"pid\":")
-            output.append(decimal: UInt64(c.processID))
-            output.append(",\"tid\":")
-            output.append(decimal: UInt64(c.threadID))
-            output.append(",\"s\":\"t\",\"name\":\"")
-            output.append(ChromeArgsEmitter.instantNames[Int(event.kind.rawValue)])
-            output.append(",\"args\":{")
-            var emitter = ChromeArgsEmitter(output: output, reserveAfterStack: Self.recordRoom)
-            try emitter.emit(event, in: batch)
-            output.append("}}")
+            // Room for all but a long stack was reserved above.
+            var cursor = try output.cursor(reserving: Self.recordRoom)
+            separate(&cursor)
+            cursor.append("{\"ph\":\"i\",\"ts\":")
+            text.appendTimestamp(to: &cursor)
+            cursor.append(",\"pid\":")
+            cursor.append(decimal: UInt64(c.processID))
+            cursor.append(",\"tid\":")
+            cursor.append(decimal: UInt64(c.threadID))
+            cursor.append(",\"s\":\"t\",\"name\":\"")
+            cursor.append(ChromeArgsEmitter.instantNames[Int(event.kind.rawValue)])
+            cursor.append(",\"args\":{")
+            args.cursor = cursor
+            try args.emit(event, in: batch)
+            args.cursor.append("}}")
+            output.commit(args.cursor)
         }
         if case .changed(let key) = live.apply(event) {
             writeCounters(of: key)
@@ -166,10 +173,15 @@ public struct ChromeWriter: EventWriter {
     /// Writes the record separator and counts the record.
     @inline(__always)
     mutating func separate() {
+        output.write { separate(&$0) }
+    }
+
+    @inline(__always)
+    mutating func separate(_ cursor: inout OutputCursor) {
         if needsSeparator {
-            output.append(",\n")
+            cursor.append(",\n")
         } else {
-            output.append(UInt8(ascii: "\n"))
+            cursor.append(UInt8(ascii: "\n"))
             needsSeparator = true
         }
         traceEvents += 1
@@ -206,24 +218,29 @@ public struct ChromeWriter: EventWriter {
 
     // MARK: Counters
 
-    /// Writes the live bytes and blocks of `key`'s heap and process that changed (at most ~460 bytes).
+    /// Writes the live bytes and blocks of `key`'s heap and process that changed (at most ~460 bytes),
+    /// through one cursor.
     @inline(__always)
     private mutating func writeCounters(of key: HeapKey) {
         guard let totals = live.totals(of: key) else { return }
         let slot = heapSlot(key)
         let shown = heapCounters[slot]
         let process = shown.process
-        if totals.liveBytes != shown.bytes {
-            writeCounter(shown.prefix, metric: " bytes\",\"args\":{\"live\":", value: totals.liveBytes)
-            processCounters[process].bytes &+= totals.liveBytes &- shown.bytes
-            writeCounter(processCounters[process].prefix, metric: " bytes\",\"args\":{\"live\":",
-                         value: processCounters[process].bytes)
-        }
-        if totals.liveBlocks != shown.blocks {
-            writeCounter(shown.prefix, metric: " blocks\",\"args\":{\"live\":", value: totals.liveBlocks)
-            processCounters[process].blocks &+= totals.liveBlocks &- shown.blocks
-            writeCounter(processCounters[process].prefix, metric: " blocks\",\"args\":{\"live\":",
-                         value: processCounters[process].blocks)
+        let bytesChanged = totals.liveBytes != shown.bytes
+        let blocksChanged = totals.liveBlocks != shown.blocks
+        if bytesChanged { processCounters[process].bytes &+= totals.liveBytes &- shown.bytes }
+        if blocksChanged { processCounters[process].blocks &+= totals.liveBlocks &- shown.blocks }
+        let processShown = processCounters[process]
+        output.write { cursor in
+            if bytesChanged {
+                writeCounter(&cursor, shown.prefix, metric: " bytes\",\"args\":{\"live\":", value: totals.liveBytes)
+                writeCounter(&cursor, processShown.prefix, metric: " bytes\",\"args\":{\"live\":", value: processShown.bytes)
+            }
+            if blocksChanged {
+                writeCounter(&cursor, shown.prefix, metric: " blocks\",\"args\":{\"live\":", value: totals.liveBlocks)
+                writeCounter(&cursor, processShown.prefix, metric: " blocks\",\"args\":{\"live\":",
+                             value: processShown.blocks)
+            }
         }
         heapCounters[slot].bytes = totals.liveBytes
         heapCounters[slot].blocks = totals.liveBlocks
@@ -231,14 +248,15 @@ public struct ChromeWriter: EventWriter {
 
     /// One `C` record at the current event's time: `"heap 0x1a0000 bytes"` or `"all heaps bytes"`.
     @inline(__always)
-    private mutating func writeCounter(_ prefix: Range<Int>, metric: StaticString, value: UInt64) {
-        separate()
-        output.append("{\"ph\":\"C\",\"ts\":")
-        text.appendTimestamp(to: output)
-        text.append(prefix, to: output)
-        output.append(metric)
-        output.appendCounterValue(value)
-        output.append("}}")
+    private mutating func writeCounter(_ cursor: inout OutputCursor, _ prefix: Range<Int>, metric: StaticString,
+                                       value: UInt64) {
+        separate(&cursor)
+        cursor.append("{\"ph\":\"C\",\"ts\":")
+        text.appendTimestamp(to: &cursor)
+        text.append(prefix, to: &cursor)
+        cursor.append(metric)
+        cursor.appendCounterValue(value)
+        cursor.append("}}")
     }
 
     /// The slot of a heap's shown counters, created on first use.

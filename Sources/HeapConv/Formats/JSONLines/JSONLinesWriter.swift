@@ -41,7 +41,7 @@ struct JSONFieldEmitter: TextFieldEmitter {
         ",\"reserve_size\":", ",\"commit_size\":", ",\"allocated_size\":", ",\"committed_size\":",
         ",\"decommit_size\":", ",\"free_space\":", ",\"committed_space\":", ",\"reserved_space\":",
         ",\"large_ucr_space\":", ",\"allocated_space\":", ",\"no_of_ucrs\":", ",\"free_list_length\":",
-        ",\"ucr_length\":", ",\"process_id\":", ",\"stack\":[",
+        ",\"ucr_length\":", ",\"process_id\":", ",\"stack\":",
     ]
 
     @inline(__always)
@@ -81,15 +81,7 @@ struct JSONFieldEmitter: TextFieldEmitter {
 
     mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
         key(.stack)
-        var first = true
-        for frame in frames {
-            try output.ensureRoom(maximumTextFrameLength + 4, in: &cursor)
-            if !first { cursor.append(UInt8(ascii: ",")) }
-            first = false
-            cursor.append(UInt8(ascii: "\""))
-            cursor.append(hex: frame)
-            cursor.append(UInt8(ascii: "\""))
-        }
-        cursor.append(UInt8(ascii: "]"))
+        // Room after the array for the line's end, `}` and a line break.
+        try output.appendStackArray(frames, reserveAfter: 3, to: &cursor)
     }
 }
