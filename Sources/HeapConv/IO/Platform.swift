@@ -21,6 +21,11 @@ import Darwin
 }
 @inline(__always) func sysClose(_ fd: Int32) -> Int32 { close(fd) }
 
+/// Processors online, at least 1.
+func onlineProcessorCount() -> Int {
+    max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}
+
 /// The text of a C `errno` value.
 func systemErrorText(_ code: Int32) -> String {
     guard let text = strerror(code) else { return "error \(code)" }

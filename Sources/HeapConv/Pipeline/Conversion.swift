@@ -52,7 +52,7 @@ public enum Conversion {
         var sink: any ByteSink = FileDescriptorSink(fd: file?.fd ?? 1, name: outputName)
         if outputGzip || outputFormat.writesGzip {
             let settings = outputFormat.gzipSettings(options.compressionLevel)
-            sink = ThreadedSink(try settings.makeSink(sink, name: outputName))
+            sink = try settings.makeSink(sink, name: outputName)
         }
         let output = OutputBuffer(sink: sink)
         do {
