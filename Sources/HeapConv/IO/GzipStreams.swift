@@ -93,7 +93,9 @@ extension GzipSettings {
     }
 }
 
-/// Compresses everything written to it as one gzip stream into another sink.
+/// Compresses everything written to it as one gzip stream into another sink, with zlib on the caller's
+/// thread. Conversions use ``ParallelGzipSink``, which spreads the same work over the processors; this one
+/// suits embedders that want no threads, and is the tests' reference for zlib's own output.
 public final class GzipSink: ByteSink {
     private let downstream: any ByteSink
     private let name: String

@@ -6,8 +6,8 @@ import Darwin
 #endif
 
 /// Writes `.heapcol` (`Schemas/heapcol.md`): the header, a CRC-checked row group every 65,536 events, and a
-/// footer with counts, as plain bytes into its output; the pipeline puts the gzip compressor (on its own
-/// thread) between this writer and the file.
+/// footer with counts, as plain bytes into its output; the pipeline puts the gzip compressor (on threads of
+/// its own, see ``GzipSettings/makeSink(_:name:)``) between this writer and the file.
 ///
 /// Events are appended to reused columns as they come; a full row group is encoded into one reused block
 /// buffer and handed to the output at once. Nothing is allocated per event once the buffers have grown to a
@@ -16,7 +16,7 @@ public struct HeapColWriter: EventWriter {
     private let encoder: HeapColEncoder
 
     /// - Parameters:
-    ///   - output: where the uncompressed bytes go; the caller wraps the file sink in a ``GzipSink``.
+    ///   - output: where the uncompressed bytes go; the caller puts a compressing sink before the file.
     public init(output: OutputBuffer) {
         self.init(output: output, rowGroupLimit: HeapColFormat.maximumRowGroupEvents,
                   stackEntryLimit: HeapColFormat.maximumStackEntries, stackFrameLimit: HeapColFormat.maximumStackFrames)
