@@ -83,6 +83,30 @@ public enum GzipStrategy: Sendable, Equatable {
     case huffmanOnly
 }
 
+/// The parts of a gzip member (RFC 1952) around its deflate data, for the sinks that frame their own.
+struct GzipMember {
+    /// The 10-byte header: deflate, no name or time, `extraFlags` (4 for "fastest", as zlib marks level 1),
+    /// Unix.
+    static func header(extraFlags: UInt8 = 0) -> [UInt8] { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, extraFlags, 3] }
+
+    private var crc = crc32_z(0, nil, 0)
+    private var size: UInt32 = 0
+
+    /// Counts `bytes` into the CRC-32 and the length of the uncompressed data.
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        crc = crc32_z(crc, base.assumingMemoryBound(to: Bytef.self), bytes.count)
+        size &+= UInt32(truncatingIfNeeded: bytes.count)
+    }
+
+    /// The 8-byte trailer: the CRC-32 and the length modulo 2^32 of the data counted, little-endian.
+    var trailer: [UInt8] {
+        let crc = UInt32(truncatingIfNeeded: crc)
+        return (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) }
+            + (0..<4).map { UInt8(truncatingIfNeeded: size >> (8 * $0)) }
+    }
+}
+
 extension GzipSettings {
     /// A sink compressing into `downstream` as these settings say, off the caller's thread: heapconv's own
     /// encoder (``HuffmanGzipSink``) on a thread of its own for Huffman-only coding, which it does in under

@@ -48,7 +48,7 @@ import Testing
         let compressed = try Self.compress([])
         #expect(try HeapColHarness.gunzip(compressed) == [])
         // Header, the empty fixed-code final block (03 00), CRC and length of nothing.
-        #expect(compressed == HuffmanGzipSink.header + [0x03, 0x00] + [UInt8](repeating: 0, count: 8))
+        #expect(compressed == GzipMember.header(extraFlags: 4) + [0x03, 0x00] + [UInt8](repeating: 0, count: 8))
     }
 
     @Test(arguments: [1, 2, 3, 255, 256, 257])

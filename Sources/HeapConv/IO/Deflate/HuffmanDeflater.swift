@@ -94,17 +94,16 @@ final class HuffmanDeflater {
     private func histogram(_ data: UnsafeRawBufferPointer) -> [UInt32] {
         histograms.withUnsafeMutableBufferPointer { counts in
             for i in counts.indices { counts[i] = 0 }
-            let bytes = data
             var i = 0
-            while i + 4 <= bytes.count {
-                counts[Int(bytes[i])] &+= 1
-                counts[256 + Int(bytes[i + 1])] &+= 1
-                counts[512 + Int(bytes[i + 2])] &+= 1
-                counts[768 + Int(bytes[i + 3])] &+= 1
+            while i + 4 <= data.count {
+                counts[Int(data[i])] &+= 1
+                counts[256 + Int(data[i + 1])] &+= 1
+                counts[512 + Int(data[i + 2])] &+= 1
+                counts[768 + Int(data[i + 3])] &+= 1
                 i += 4
             }
-            while i < bytes.count {
-                counts[Int(bytes[i])] &+= 1
+            while i < data.count {
+                counts[Int(data[i])] &+= 1
                 i += 1
             }
         }
