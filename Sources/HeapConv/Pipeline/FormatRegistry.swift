@@ -8,10 +8,10 @@ public struct ReaderContext {
     public let gzip: Bool
     public let options: ConversionOptions
 
-    /// Opens the input for sequential reading, decompressing it when it is gzip'd.
+    /// Opens the input for sequential reading, decompressing it on a thread of its own when it is gzip'd.
     public func openSequential() throws(ConversionError) -> any ByteSource {
         let file = try FileDescriptorSource.open(path)
-        return gzip ? try GzipSource(file, name: name) : file
+        return gzip ? ThreadedSource(try GzipSource(file, name: name)) : file
     }
 }
 

@@ -14,7 +14,7 @@ public struct HeapColReader: EventReader {
     ///
     /// - Throws: `.malformedInput` when the stream is not heapcol or has an unsupported major version.
     public init(source: any ByteSource, name: String = "<heapcol>") throws(ConversionError) {
-        decoder = try HeapColDecoder(source: try GzipSource(source, name: name))
+        decoder = try HeapColDecoder(source: ThreadedSource(try GzipSource(source, name: name)))
     }
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
