@@ -28,6 +28,7 @@ struct KernelRecord {
     var processID: UInt32 { kind.hasThread ? bytes.u32(0x0C) : 0 }
 
     /// Bytes of PMC counters and PEBS index between the fixed header and the payload (8 each).
+    @inline(__always)
     var extensionBytes: Int {
         let v = versionField
         return 8 * (Int((v >> 8) & 0x7) + Int(v >> 15))
@@ -35,6 +36,7 @@ struct KernelRecord {
 
     /// The payload after the fixed header and any PMC/PEBS words; `nil` when those words do not fit in the
     /// record.
+    @inline(__always)
     var payload: ByteView? {
         let start = kind.headerSize + extensionBytes
         return bytes.slice(start, bytes.count - start)
