@@ -38,11 +38,4 @@ extension OutputBuffer {
         try ensureRoom(reserveAfter, in: &cursor)
         cursor.append(UInt8(ascii: "]"))
     }
-
-    /// ``appendStackArray(_:reserveAfter:to:)`` at the end of the buffer.
-    func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int) throws(ConversionError) {
-        var cursor = try self.cursor(reserving: 1)
-        try appendStackArray(frames, reserveAfter: reserveAfter, to: &cursor)
-        commit(cursor)
-    }
 }

@@ -1,7 +1,8 @@
-/// Byte-level pieces of Chrome trace records: timestamps, counter values and the `args` of an instant.
+/// Byte-level pieces of Chrome trace records: timestamps, counter values, lifetime ids and the `args` of an
+/// instant.
 ///
-/// Everything is formatted straight into the ``OutputBuffer``; callers reserve room first (see
-/// ``ChromeWriter``), these helpers only append.
+/// Everything is formatted through an ``OutputCursor`` over room the ``ChromeWriter`` reserved; these
+/// helpers only append.
 
 extension OutputCursor {
     /// Appends `ns` nanoseconds as microseconds with at most three decimals and no trailing zeros
@@ -38,19 +39,10 @@ extension OutputCursor {
         // Rare (2^53 live bytes is 8 PiB): a String here costs nothing per event.
         for byte in Double(value).description.utf8 { append(byte) }
     }
-}
-
-extension OutputBuffer {
-    /// Appends `ns` nanoseconds as microseconds (``OutputCursor/appendMicroseconds(_:)``; room must be
-    /// reserved).
-    @inline(__always)
-    func appendMicroseconds(_ ns: UInt64) {
-        write { $0.appendMicroseconds(ns) }
-    }
 
     /// Appends `"0x...:0x...:n"`, the `id2.local` of a block's lifetime slice (at most 60 bytes).
     @inline(__always)
-    func appendLifetimeID(heap: UInt64, address: UInt64, sequence: UInt64) {
+    mutating func appendLifetimeID(heap: UInt64, address: UInt64, sequence: UInt64) {
         append(UInt8(ascii: "\""))
         append(hex: heap)
         append(UInt8(ascii: ":"))

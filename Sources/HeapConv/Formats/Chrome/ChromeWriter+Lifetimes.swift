@@ -78,12 +78,12 @@ extension ChromeWriter {
 
     /// `"cat":"heap","name":"heap 0x1a0000 block","id2":{"local":"0x1a0000:0x1a0010:7"}` (at most ~130 bytes).
     @inline(__always)
-    private func appendSliceIdentity(_ key: HeapKey, address: UInt64, sequence: UInt64) {
-        output.append(",\"cat\":\"heap\",\"name\":\"heap ")
-        output.append(hex: key.heap)
-        output.append(" block\",\"id2\":{\"local\":")
-        output.appendLifetimeID(heap: key.heap, address: address, sequence: sequence)
-        output.append(UInt8(ascii: "}"))
+    private func appendSliceIdentity(_ key: HeapKey, address: UInt64, sequence: UInt64, to cursor: inout OutputCursor) {
+        cursor.append(",\"cat\":\"heap\",\"name\":\"heap ")
+        cursor.append(hex: key.heap)
+        cursor.append(" block\",\"id2\":{\"local\":")
+        cursor.appendLifetimeID(heap: key.heap, address: address, sequence: sequence)
+        cursor.append(UInt8(ascii: "}"))
     }
 
     /// A slice's `b` (or a zero-length slice's `n`) at the block's allocation, on the allocating thread,
@@ -92,50 +92,54 @@ extension ChromeWriter {
         _ opening: StaticString, _ key: HeapKey, address: UInt64, block: ChromeLifetimes.Block,
         stack: ArraySlice<UInt64>?, reason: StaticString?
     ) throws(ConversionError) {
-        try output.reserve(Self.recordRoom)
-        separate()
-        output.append(opening)
-        output.appendMicroseconds(block.start)
-        output.append(",\"pid\":")
-        output.append(decimal: UInt64(key.processID))
-        output.append(",\"tid\":")
-        output.append(decimal: UInt64(block.threadID))
-        appendSliceIdentity(key, address: address, sequence: block.sequence)
-        output.append(",\"args\":{\"address\":\"")
-        output.append(hex: address)
-        output.append("\",\"size\":\"")
-        output.append(hex: block.size)
-        output.append(UInt8(ascii: "\""))
+        var cursor = try output.cursor(reserving: Self.recordRoom)
+        separate(&cursor)
+        cursor.append(opening)
+        cursor.appendMicroseconds(block.start)
+        cursor.append(",\"pid\":")
+        cursor.append(decimal: UInt64(key.processID))
+        cursor.append(",\"tid\":")
+        cursor.append(decimal: UInt64(block.threadID))
+        appendSliceIdentity(key, address: address, sequence: block.sequence, to: &cursor)
+        cursor.append(",\"args\":{\"address\":\"")
+        cursor.append(hex: address)
+        cursor.append("\",\"size\":\"")
+        cursor.append(hex: block.size)
+        cursor.append(UInt8(ascii: "\""))
         if let stack {
-            output.append(",\"stack\":")
-            try output.appendStackArray(stack, reserveAfter: Self.recordRoom)
+            cursor.append(",\"stack\":")
+            try output.appendStackArray(stack, reserveAfter: Self.recordRoom, to: &cursor)
         }
         if let reason {
-            output.append(UInt8(ascii: ","))
-            output.append(reason)
+            cursor.append(UInt8(ascii: ","))
+            cursor.append(reason)
         }
-        output.append("}}")
+        cursor.append("}}")
+        output.commit(cursor)
     }
 
-    /// A slice's `e` (at most ~250 bytes), with `reason` as its only argument when given.
+    /// A slice's `e` (at most ~250 bytes; room reserved by the caller), with `reason` as its only argument
+    /// when given.
     private mutating func writeEnd(
         _ key: HeapKey, address: UInt64, block: ChromeLifetimes.Block, thread: UInt32, at ts: UInt64,
         reason: StaticString?
     ) {
-        separate()
-        output.append("{\"ph\":\"e\",\"ts\":")
-        output.appendMicroseconds(ts)
-        output.append(",\"pid\":")
-        output.append(decimal: UInt64(key.processID))
-        output.append(",\"tid\":")
-        output.append(decimal: UInt64(thread))
-        appendSliceIdentity(key, address: address, sequence: block.sequence)
-        if let reason {
-            output.append(",\"args\":{")
-            output.append(reason)
-            output.append(UInt8(ascii: "}"))
+        output.write { cursor in
+            separate(&cursor)
+            cursor.append("{\"ph\":\"e\",\"ts\":")
+            cursor.appendMicroseconds(ts)
+            cursor.append(",\"pid\":")
+            cursor.append(decimal: UInt64(key.processID))
+            cursor.append(",\"tid\":")
+            cursor.append(decimal: UInt64(thread))
+            appendSliceIdentity(key, address: address, sequence: block.sequence, to: &cursor)
+            if let reason {
+                cursor.append(",\"args\":{")
+                cursor.append(reason)
+                cursor.append(UInt8(ascii: "}"))
+            }
+            cursor.append(UInt8(ascii: "}"))
         }
-        output.append(UInt8(ascii: "}"))
     }
 
     /// Ends the slices of blocks alive after the last event at that event's time, flagged
