@@ -14,12 +14,6 @@ extension OutputCursor {
 }
 
 extension OutputBuffer {
-    /// Appends a heap source as a JSON value (see ``OutputCursor/appendJSON(_:)``).
-    @inline(__always)
-    func appendJSON(_ source: HeapSource) {
-        write { $0.appendJSON(source) }
-    }
-
     /// Appends a stack as a JSON array of hex strings through `cursor`, making room frame by frame (a stack
     /// may hold thousands of frames). Leaves at least `reserveAfter` bytes of room before the closing `]`.
     func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int,

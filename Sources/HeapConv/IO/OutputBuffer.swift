@@ -60,13 +60,6 @@ public final class OutputBuffer {
         write { $0.append(text) }
     }
 
-    /// Appends bytes that fit in the room already reserved with ``reserve(_:)`` (text formatted once and
-    /// copied often, such as a timestamp shared by several records); traps if they do not.
-    @inline(__always)
-    public func append(reserved bytes: UnsafeRawBufferPointer) {
-        write { $0.append(bytes: bytes) }
-    }
-
     /// Appends bytes of any length, flushing as needed.
     public func append(bytes: UnsafeRawBufferPointer) throws(ConversionError) {
         var rest = bytes
