@@ -201,7 +201,8 @@ struct StackHoldingArea {
             let top = usesHeap ? heap[0] : head
             let slot = index(top)
             let complete = ring[slot].complete
-            if !final {
+            // A complete event without a reorder window leaves at once: the common case, checked first.
+            if !final && (!complete || reorderWindow != 0) {
                 let overfull = heldCount > Self.maximumEvents || liveFrames > Self.maximumFrames
                 guard complete || overfull else { return }
                 guard reorderWindow == 0 || overfull || arrivals &- ring[slot].arrival >= reorderWindow else { return }
