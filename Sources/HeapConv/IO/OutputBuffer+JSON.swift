@@ -16,7 +16,7 @@ extension OutputCursor {
 extension OutputBuffer {
     /// Appends a stack as a JSON array of hex strings through `cursor`, making room frame by frame (a stack
     /// may hold thousands of frames). Leaves at least `reserveAfter` bytes of room before the closing `]`.
-    func appendStackArray(_ frames: ArraySlice<UInt64>, reserveAfter: Int,
+    func appendStackArray(_ frames: some Collection<UInt64>, reserveAfter: Int,
                           to cursor: inout OutputCursor) throws(ConversionError) {
         try ensureRoom(1, in: &cursor)
         cursor.append(UInt8(ascii: "["))

@@ -75,4 +75,26 @@ public struct EventBatch: Sendable {
         guard ref.isPresent else { return nil }
         return frames[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)]
     }
+
+    /// Runs `body` with the batch's frames borrowed as a ``FrameView``: writers look up every event's stack
+    /// through it without the retain and release an array slice costs per stack.
+    @inline(__always)
+    func withFrameView<R, E: Error>(_ body: (FrameView) throws(E) -> R) throws(E) -> R {
+        try frames.withUnsafeBufferPointer { (buffer) throws(E) -> R in try body(FrameView(frames: buffer)) }
+    }
+}
+
+/// A batch's frames while ``EventBatch/withFrameView(_:)`` borrows them.
+struct FrameView {
+    fileprivate let frames: UnsafeBufferPointer<UInt64>
+
+    /// The frames `ref` refers to, innermost first; `nil` for ``StackRef/none``.
+    @inline(__always)
+    func stack(_ ref: StackRef) -> UnsafeBufferPointer<UInt64>? {
+        guard ref.isPresent else { return nil }
+        let start = Int(ref.offset)
+        let end = start + Int(ref.count)
+        precondition(end <= frames.count, "stack reference outside its batch's frames")
+        return UnsafeBufferPointer(rebasing: frames[start..<end])
+    }
 }

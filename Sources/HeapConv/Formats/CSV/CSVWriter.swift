@@ -17,11 +17,14 @@ public struct CSVWriter: EventWriter {
         if !wroteHeader { try writeHeader() }
         // One emitter for the batch: one made per event retained and released the buffer every time.
         var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
-        for event in batch.events {
-            emitter.startRow(try output.cursor(reserving: maximumTextEventLength))
-            try emitter.emit(event, in: batch)
-            emitter.endRow()
-            output.commit(emitter.cursor)
+        let output = self.output
+        try batch.withFrameView { (frames) throws(ConversionError) in
+            for event in batch.events {
+                emitter.startRow(try output.cursor(reserving: maximumTextEventLength))
+                try emitter.emit(event, frames: frames)
+                emitter.endRow()
+                output.commit(emitter.cursor)
+            }
         }
     }
 
@@ -106,7 +109,7 @@ struct CSVFieldEmitter: TextFieldEmitter {
         }
     }
 
-    mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
+    mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
         moveTo(.stack)
         if frames.isEmpty {
             cursor.append("[]")

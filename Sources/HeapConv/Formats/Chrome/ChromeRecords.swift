@@ -115,7 +115,7 @@ struct ChromeArgsEmitter: TextFieldEmitter {
         cursor.appendJSON(source)
     }
 
-    mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
+    mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
         cursor.append(",\"stack\":")
         try output.appendStackArray(frames, reserveAfter: reserveAfterStack, to: &cursor)
     }

@@ -111,14 +111,16 @@ public struct ChromeWriter: EventWriter {
         // One emitter for the batch: one made per event retained and released the buffer every time.
         var args = ChromeArgsEmitter(output: output, cursor: try output.cursor(reserving: 0),
                                      reserveAfterStack: Self.recordRoom)
-        for i in events.indices {
-            if i + ahead < events.count { live.prefetch(events[i + ahead]) }
-            try write(events[i], in: batch, args: &args)
+        try batch.withFrameView { (frames) throws(ConversionError) in
+            for i in events.indices {
+                if i + ahead < events.count { live.prefetch(events[i + ahead]) }
+                try write(events[i], in: batch, frames: frames, args: &args)
+            }
         }
     }
 
     @inline(__always)
-    private mutating func write(_ event: HeapEvent, in batch: EventBatch,
+    private mutating func write(_ event: HeapEvent, in batch: EventBatch, frames: FrameView,
                                 args: inout ChromeArgsEmitter) throws(ConversionError) {
         let c = event.context
         var time = c.timestamp
@@ -158,7 +160,7 @@ public struct ChromeWriter: EventWriter {
             cursor.append(ChromeArgsEmitter.instantNames[Int(event.kind.rawValue)])
             cursor.append(",\"args\":{")
             args.cursor = cursor
-            try args.emit(event, in: batch)
+            try args.emit(event, frames: frames)
             args.cursor.append("}}")
             output.commit(args.cursor)
         }

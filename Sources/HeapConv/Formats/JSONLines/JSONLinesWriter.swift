@@ -10,11 +10,14 @@ public struct JSONLinesWriter: EventWriter {
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         // One emitter for the batch: one made per event retained and released the buffer every time.
         var emitter = JSONFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
-        for event in batch.events {
-            emitter.cursor = try output.cursor(reserving: maximumTextEventLength)
-            try emitter.emit(event, in: batch)
-            emitter.cursor.append("}\n")
-            output.commit(emitter.cursor)
+        let output = self.output
+        try batch.withFrameView { (frames) throws(ConversionError) in
+            for event in batch.events {
+                emitter.cursor = try output.cursor(reserving: maximumTextEventLength)
+                try emitter.emit(event, frames: frames)
+                emitter.cursor.append("}\n")
+                output.commit(emitter.cursor)
+            }
         }
     }
 
@@ -79,7 +82,7 @@ struct JSONFieldEmitter: TextFieldEmitter {
         cursor.appendJSON(source)
     }
 
-    mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError) {
+    mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
         key(.stack)
         // Room after the array for the line's end, `}` and a line break.
         try output.appendStackArray(frames, reserveAfter: 3, to: &cursor)

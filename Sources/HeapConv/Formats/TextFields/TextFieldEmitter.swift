@@ -5,7 +5,7 @@ protocol TextFieldEmitter {
     mutating func decimal(_ field: EventField, _ value: UInt64)
     mutating func hex(_ field: EventField, _ value: UInt64)
     mutating func source(_ source: HeapSource)
-    mutating func stack(_ frames: ArraySlice<UInt64>) throws(ConversionError)
+    mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError)
 }
 
 extension TextFieldEmitter {
@@ -17,9 +17,9 @@ extension TextFieldEmitter {
     @inline(__always)
     mutating func decimal(_ field: EventField, _ value: UInt32) { decimal(field, UInt64(value)) }
 
-    /// Emits every field of `event` (whose stack lives in `batch`) in ``EventField`` order.
+    /// Emits every field of `event` (whose stack is in `frames`, its batch's) in ``EventField`` order.
     @inline(__always)
-    mutating func emit(_ event: HeapEvent, in batch: EventBatch) throws(ConversionError) {
+    mutating func emit(_ event: HeapEvent, frames: FrameView) throws(ConversionError) {
         let c = event.context
         kind(event.kind)
         signed(.ts, c.timestamp)
@@ -77,7 +77,7 @@ extension TextFieldEmitter {
         case .other(_, let opcode):
             decimal(.opcode, UInt64(opcode))
         }
-        if let frames = batch.stack(c.stack) { try stack(frames) }
+        if let stack = frames.stack(c.stack) { try self.stack(stack) }
     }
 }
 
