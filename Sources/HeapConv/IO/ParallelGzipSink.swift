@@ -114,7 +114,6 @@ public final class ParallelGzipSink: ByteSink, @unchecked Sendable {
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: job.input[end - keep..<end]))
             next.dictionaryCount = keep
         }
-        next.count = 0
         inFlight.append(job)
         guard queue.put(job) else { throw ConversionError(.internal, file: name, "compression threads stopped") }
         current = next

@@ -16,7 +16,7 @@ public struct CSVWriter: EventWriter {
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         if !wroteHeader { try writeHeader() }
         // One emitter for the batch: one made per event retained and released the buffer every time.
-        var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
+        var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: 0))
         let output = self.output
         try batch.withFrameView { (frames) throws(ConversionError) in
             for event in batch.events {

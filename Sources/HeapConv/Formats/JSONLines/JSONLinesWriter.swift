@@ -9,7 +9,7 @@ public struct JSONLinesWriter: EventWriter {
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         // One emitter for the batch: one made per event retained and released the buffer every time.
-        var emitter = JSONFieldEmitter(output: output, cursor: try output.cursor(reserving: maximumTextEventLength))
+        var emitter = JSONFieldEmitter(output: output, cursor: try output.cursor(reserving: 0))
         let output = self.output
         try batch.withFrameView { (frames) throws(ConversionError) in
             for event in batch.events {

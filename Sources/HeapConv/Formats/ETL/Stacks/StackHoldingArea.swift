@@ -386,9 +386,7 @@ struct FrameArena {
     mutating func append<Frames: FrameSource>(_ frames: Frames) -> Int {
         let start = count
         let n = frames.count
-        if storage.count < count + n {
-            storage.append(contentsOf: repeatElement(0, count: max(count + n - storage.count, storage.count)))
-        }
+        makeRoom(n)
         storage.withUnsafeMutableBufferPointer { buffer in
             // Safe: the storage was just grown to hold `n` more elements from `start`.
             frames.copyFrames(to: buffer.baseAddress! + start)
@@ -401,9 +399,7 @@ struct FrameArena {
     mutating func append(_ range: StackHoldingArea.FrameRange, of other: FrameArena) -> Int {
         let start = count
         let n = Int(range.count)
-        if storage.count < count + n {
-            storage.append(contentsOf: repeatElement(0, count: max(count + n - storage.count, storage.count)))
-        }
+        makeRoom(n)
         storage[start..<start + n] = other.storage[Int(range.start)..<Int(range.start) + n]
         count += n
         return start
@@ -419,6 +415,12 @@ struct FrameArena {
     }
 
     mutating func reset() { count = 0 }
+
+    /// Grows the storage (at least doubling it) to hold `n` more frames after `count`.
+    private mutating func makeRoom(_ n: Int) {
+        guard storage.count < count + n else { return }
+        storage.append(contentsOf: repeatElement(0, count: max(count + n - storage.count, storage.count)))
+    }
 }
 
 /// Frames that can be copied into the holding area: a stack-key definition's array, or a Stack record's
