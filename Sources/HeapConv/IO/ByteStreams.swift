@@ -11,4 +11,11 @@ public protocol ByteSink: AnyObject {
     /// Writes whatever the sink still holds (a compressor's trailer included) and flushes it downstream.
     /// Called once, after the last ``write(_:)``.
     func finish() throws(ConversionError)
+    /// Stops any thread still writing downstream, without finishing: called when the conversion failed,
+    /// before its output file is closed and removed. Does nothing for sinks without threads.
+    func abandon()
+}
+
+extension ByteSink {
+    public func abandon() {}
 }

@@ -4,8 +4,14 @@
 /// further checks of their own; every append still checks capacity with a precondition, so a wrong bound
 /// traps instead of writing out of bounds. Writers of many small records take an ``OutputCursor`` over the
 /// reserved room instead (``cursor(reserving:)``) and ``commit(_:)`` it after each record.
+///
+/// Over a ``ThreadedSink`` whose chunks are as large as the buffer, the buffer formats straight into the
+/// sink's chunks and flushing swaps in the next one: the bytes are never copied on the writer's thread.
 public final class OutputBuffer {
-    private let storage: UnsafeMutableRawBufferPointer
+    // Unchecked like `count`: replaced only by `flush()`, on the writer's thread.
+    @exclusivity(unchecked) private var storage: UnsafeMutableRawBufferPointer
+    /// The sink whose chunks `storage` is one of, when it lends them.
+    private let lender: ThreadedSink?
     /// Bytes appended since the last flush.
     // Unchecked: the buffer belongs to one writer on one thread, and no method holds an access to `count`
     // across a call that could touch it again; dynamic checks cost ~5 % of a conversion.
@@ -16,10 +22,18 @@ public final class OutputBuffer {
 
     public init(sink: any ByteSink, capacity: Int = 1 << 18) {
         self.sink = sink
-        storage = .allocate(byteCount: capacity, alignment: 16)
+        if let threaded = sink as? ThreadedSink, threaded.chunkSize == capacity {
+            lender = threaded
+            storage = threaded.lendChunk()
+        } else {
+            lender = nil
+            storage = .allocate(byteCount: capacity, alignment: 16)
+        }
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        if lender == nil { storage.deallocate() }
+    }
 
     /// Total bytes written through this buffer, flushed or not.
     public var totalBytes: UInt64 { flushedBytes + UInt64(count) }
@@ -35,7 +49,11 @@ public final class OutputBuffer {
     /// Hands the buffered bytes to the sink.
     public func flush() throws(ConversionError) {
         guard count > 0 else { return }
-        try sink.write(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
+        if let lender {
+            storage = try lender.exchange(storage, count: count)
+        } else {
+            try sink.write(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
+        }
         flushedBytes += UInt64(count)
         count = 0
     }
@@ -44,6 +62,11 @@ public final class OutputBuffer {
     public func finish() throws(ConversionError) {
         try flush()
         try sink.finish()
+    }
+
+    /// Stops the sink's threads without finishing it, after a failure (see ``ByteSink/abandon()``).
+    public func abandon() {
+        sink.abandon()
     }
 
     // The appends below format through an ``OutputCursor`` over the room left, so that each piece of

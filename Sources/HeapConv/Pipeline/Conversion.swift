@@ -53,6 +53,10 @@ public enum Conversion {
         if outputGzip || outputFormat.writesGzip {
             let settings = outputFormat.gzipSettings(options.compressionLevel)
             sink = try settings.makeSink(sink, name: outputName)
+        } else if outputFormat.writerIsHeavy || inputFormat.readerIsLight {
+            // The writing thread is the bottleneck: take the system calls (and the kernel's throttling of a
+            // fast writer) off it.
+            sink = ThreadedSink(sink)
         }
         let output = OutputBuffer(sink: sink)
         do {
@@ -66,6 +70,8 @@ public enum Conversion {
             try file?.commit()
             return report
         } catch {
+            // The sink's threads may still be writing to the file: stop them before it is closed.
+            output.abandon()
             file?.discard()
             throw error
         }

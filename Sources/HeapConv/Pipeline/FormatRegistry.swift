@@ -39,6 +39,13 @@ public struct FormatEntry: Sendable {
     public let allowsGzip: Bool
     /// Whether the writer's output is always one gzip stream (the file's own design, not a `.gz` suffix).
     public let writesGzip: Bool
+    /// Whether this format's writer takes more time per event than any reader, so that its thread is the
+    /// conversion's bottleneck (Chrome JSON): the system calls writing its output then get a thread of their
+    /// own. Where both threads are busy (JSON Lines from `.etl`) that extra thread slows the conversion.
+    public let writerIsHeavy: Bool
+    /// Whether this format's reader takes less time per event than any writer (a column decoder): the
+    /// writer's system calls then get a thread of their own, as for ``writerIsHeavy``.
+    public let readerIsLight: Bool
     /// A line for `--help`.
     public let summary: String
     public let makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?
@@ -47,7 +54,8 @@ public struct FormatEntry: Sendable {
     public let gzipSettings: @Sendable (Int32?) -> GzipSettings
 
     public init(
-        name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false, summary: String,
+        name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false,
+        writerIsHeavy: Bool = false, readerIsLight: Bool = false, summary: String,
         makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?,
         makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?,
         gzipSettings: @escaping @Sendable (Int32?) -> GzipSettings = { GzipSettings(level: $0 ?? 6) }
@@ -56,6 +64,8 @@ public struct FormatEntry: Sendable {
         self.extensions = extensions
         self.allowsGzip = allowsGzip
         self.writesGzip = writesGzip
+        self.writerIsHeavy = writerIsHeavy
+        self.readerIsLight = readerIsLight
         self.summary = summary
         self.makeReader = makeReader
         self.makeWriter = makeWriter

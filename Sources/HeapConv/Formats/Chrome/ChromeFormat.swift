@@ -1,7 +1,7 @@
 /// Chrome trace JSON (`.json`, optionally `.gz`) for Perfetto UI and chrome://tracing, write only.
 public enum ChromeFormat {
     public static let entry = FormatEntry(
-        name: "chrome", extensions: ["json"], allowsGzip: true,
+        name: "chrome", extensions: ["json"], allowsGzip: true, writerIsHeavy: true,
         summary: "Chrome trace JSON for Perfetto (write)",
         makeReader: nil, makeWriter: { context in ChromeWriter(context: context) })
 }

@@ -2,7 +2,7 @@
 /// specification; the constants below are the numbers it fixes.
 public enum HeapColFormat {
     public static let entry = FormatEntry(
-        name: "heapcol", extensions: ["heapcol"], allowsGzip: false, writesGzip: true,
+        name: "heapcol", extensions: ["heapcol"], allowsGzip: false, writesGzip: true, readerIsLight: true,
         summary: "compact columnar binary (read, write)",
         makeReader: { context throws(ConversionError) in
             // The file is one gzip stream by design, whatever its name: decompress it here.
