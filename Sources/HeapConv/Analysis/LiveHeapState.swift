@@ -62,7 +62,7 @@ public struct LiveHeapState {
 
     /// The totals of one heap, if it saw an allocation, reallocation or free.
     public func totals(of key: HeapKey) -> HeapTotals? {
-        slots.existingSlot(key).map { heaps[$0].totals }
+        slots.slot(key).map { heaps[$0].totals }
     }
 
     /// What an event did to its heap's live set.
@@ -165,12 +165,12 @@ public struct LiveHeapState {
 
     /// The live blocks of a heap (address → size), for leak reports.
     public func liveBlocks(of key: HeapKey) -> [UInt64: UInt64] {
-        guard let slot = slots.existingSlot(key) else { return [:] }
+        guard let slot = slots.slot(key) else { return [:] }
         return Dictionary(uniqueKeysWithValues: heaps[slot].blocks.entries.lazy.map { ($0.key, $0.value) })
     }
 
     /// The size of the live block at `address` in `key`'s heap, if it is live.
     public func size(of address: UInt64, in key: HeapKey) -> UInt64? {
-        slots.existingSlot(key).flatMap { heaps[$0].blocks[address] }
+        slots.slot(key).flatMap { heaps[$0].blocks[address] }
     }
 }
