@@ -62,8 +62,8 @@ struct RecordStream {
     private var buffer: LoadedBuffer?
     private var entry: BufferEntry
     /// The current buffer's items in file order, and the events they refer to.
-    private(set) var items: [StreamItem] = []
-    private(set) var events: [HeapEvent] = []
+    let items = DecodedBuffer<StreamItem>()
+    let events = DecodedBuffer<HeapEvent>()
     private var cursor = 0
 
     init(entries: [BufferEntry]) {
@@ -107,8 +107,8 @@ struct RecordStream {
         nextEntry += 1
         let loaded = try tables.loader.reload(entry, into: storage)
         buffer = loaded
-        items.removeAll(keepingCapacity: true)
-        events.removeAll(keepingCapacity: true)
+        items.removeAll()
+        events.removeAll()
         cursor = 0
         var walker = RecordCursor(bytes: loaded.bytes, end: min(loaded.dataEnd, Int(entry.walkEnd)))
         let bytes = loaded.bytes

@@ -5,18 +5,19 @@
 /// order are all between CPUs). Merging the CPUs' streams, each holding one buffer, yields time order with
 /// memory bounded by CPUs × buffer size. Equal timestamps keep file order.
 struct StreamMerger {
-    private(set) var streams: [RecordStream]
+    /// The streams, advanced in place for every record (no copy-on-write check, unlike an array).
+    let streams: SlotBuffer<RecordStream>
     /// Each stream's head key (raw ticks, file order), beside the streams so that comparisons stay in one
-    /// small array.
-    private var keys: [(ticks: Int64, order: UInt64)]
+    /// small buffer.
+    private let keys: SlotBuffer<(ticks: Int64, order: UInt64)>
     /// Min-heap of indices into `streams` whose head is valid, by key. The top is the stream whose head was
     /// handed out last; it is advanced on the next call.
     private var heap: [Int] = []
     private var started = false
 
     init(streams: [RecordStream]) {
-        self.streams = streams
-        keys = Array(repeating: (0, 0), count: streams.count)
+        self.streams = SlotBuffer(streams)
+        keys = SlotBuffer(count: streams.count, filler: (0, 0))
     }
 
     /// Moves to the next item in merged order and returns the stream holding it as its head; `nil` at the
@@ -24,7 +25,7 @@ struct StreamMerger {
     mutating func next(_ tables: DecodeTables, _ state: inout DecodeState) throws(ConversionError) -> Int? {
         if !started {
             started = true
-            for index in streams.indices where try streams[index].advance(tables, &state) {
+            for index in 0..<streams.count where try streams[index].advance(tables, &state) {
                 keys[index] = (streams[index].headTicks, streams[index].headOrder)
                 heap.append(index)
                 siftUp(heap.count - 1)
@@ -63,7 +64,7 @@ struct StreamMerger {
 
     /// Whether stream `a`'s head comes before stream `b`'s: by time, then by the order records were read.
     @inline(__always)
-    private static func before(_ a: Int, _ b: Int, _ keys: [(ticks: Int64, order: UInt64)]) -> Bool {
+    private static func before(_ a: Int, _ b: Int, _ keys: SlotBuffer<(ticks: Int64, order: UInt64)>) -> Bool {
         let (ka, kb) = (keys[a], keys[b])
         return ka.ticks < kb.ticks || (ka.ticks == kb.ticks && ka.order < kb.order)
     }
