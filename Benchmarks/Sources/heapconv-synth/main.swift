@@ -16,21 +16,37 @@ struct Arguments {
     var compressed = false
     var output = ""
 
+    static let usage = "usage: heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] OUT.etl\n"
+
     init() {
         var args = CommandLine.arguments.dropFirst()
+        func number(after option: String) -> Int {
+            guard let text = args.popFirst(), let value = Int(text), value > 0 else {
+                Self.fail("\(option) takes a positive number")
+            }
+            return value
+        }
         while let arg = args.popFirst() {
             switch arg {
-            case "--events": events = Int(args.popFirst() ?? "") ?? events
-            case "--cpus": cpus = Int(args.popFirst() ?? "") ?? cpus
-            case "--stack-every": stackEvery = Int(args.popFirst() ?? "") ?? stackEvery
+            case "--events": events = number(after: arg)
+            case "--cpus": cpus = number(after: arg)
+            case "--stack-every": stackEvery = number(after: arg)
             case "--compressed": compressed = true
-            default: output = arg
+            case "-h", "--help":
+                FileHandle.standardOutput.write(Data(Self.usage.utf8))
+                exit(0)
+            default:
+                // An unknown option is a mistake, not a file to write (`--help` once became an 89 MB trace).
+                guard !arg.hasPrefix("-"), output.isEmpty else { Self.fail("unexpected argument '\(arg)'") }
+                output = arg
             }
         }
-        if output.isEmpty {
-            FileHandle.standardError.write(Data("usage: heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] OUT.etl\n".utf8))
-            exit(64)
-        }
+        if output.isEmpty { Self.fail("no output file given") }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("heapconv-synth: \(message)\n\(usage)".utf8))
+        exit(64)
     }
 }
 
@@ -47,8 +63,8 @@ struct SplitMix64 {
 }
 
 let args = Arguments()
-FileManager.default.createFile(atPath: args.output, contents: nil)
-guard let out = FileHandle(forWritingAtPath: args.output) else {
+guard FileManager.default.createFile(atPath: args.output, contents: nil),
+      let out = FileHandle(forWritingAtPath: args.output) else {
     FileHandle.standardError.write(Data("heapconv-synth: cannot create \(args.output)\n".utf8))
     exit(73)
 }
