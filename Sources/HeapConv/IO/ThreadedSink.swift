@@ -77,7 +77,8 @@ public final class ThreadedSink: ByteSink, @unchecked Sendable {
 
     /// Takes back the lent chunk with `count` bytes at its start for the downstream thread, and lends the
     /// next one.
-    func exchange(_ chunk: UnsafeMutableRawBufferPointer, count: Int) throws(ConversionError) -> UnsafeMutableRawBufferPointer {
+    func exchange(_ chunk: UnsafeMutableRawBufferPointer,
+                  count: Int) throws(ConversionError) -> UnsafeMutableRawBufferPointer {
         precondition(lent && chunk.baseAddress == current.baseAddress && count <= chunkSize,
                      "ThreadedSink.exchange of a chunk it did not lend")
         used = count
@@ -88,9 +89,7 @@ public final class ThreadedSink: ByteSink, @unchecked Sendable {
     /// Stops the thread after what was handed over (the conversion failed): the downstream sink is left
     /// unfinished, and its file may be closed once this returns.
     public func abandon() {
-        full.close()
-        worker?.join()
-        worker = nil
+        joinWorker()
         downstream.abandon()
     }
 
@@ -102,17 +101,20 @@ public final class ThreadedSink: ByteSink, @unchecked Sendable {
 
     /// Waits for the thread that stopped taking chunks, and says why it stopped.
     private func stopped() -> ConversionError {
+        joinWorker()
+        return failure ?? ConversionError(.internal, "output thread stopped")
+    }
+
+    /// Lets the thread write what it was handed and waits for it to end; after this, `failure` is safe to read.
+    private func joinWorker() {
         full.close()
         worker?.join()
         worker = nil
-        return failure ?? ConversionError(.internal, "output thread stopped")
     }
 
     public func finish() throws(ConversionError) {
         if used > 0 { try handOff() }
-        full.close()
-        worker?.join()
-        worker = nil
+        joinWorker()
         if let failure { throw failure }
         try downstream.finish()
     }
