@@ -20,9 +20,11 @@ let package = Package(
         ),
         // A cache-prefetch hint, which Swift cannot spell, for the live-block maps.
         .target(name: "CPrefetch"),
+        // Removing a temporary output on SIGINT/SIGTERM/SIGHUP: a signal handler is async-signal-safe only in C.
+        .target(name: "CSignalGuard"),
         .target(
             name: "HeapConv",
-            dependencies: ["CZlib", "CPrefetch"]
+            dependencies: ["CZlib", "CPrefetch", "CSignalGuard"]
         ),
         .executableTarget(
             name: "heapconv",
@@ -35,7 +37,7 @@ let package = Package(
         .target(name: "ETLSynth"),
         .testTarget(
             name: "HeapConvTests",
-            dependencies: ["HeapConv", "heapconv", "ETLSynth"],
+            dependencies: ["HeapConv", "heapconv", "ETLSynth", "CSignalGuard"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -37,9 +37,7 @@ public enum Conversion {
         guard let makeWriter = outputFormat.makeWriter else {
             throw ConversionError(.unsupported, "writing \(outputFormat.name) is not built yet")
         }
-        if options.inputPath != "-", options.inputPath == options.outputPath {
-            throw ConversionError(.usage, file: options.outputPath, "input and output are the same file")
-        }
+        try checkDistinctFiles(input: options.inputPath, output: options.outputPath)
 
         var reader: any EventReader
         do {
@@ -75,6 +73,18 @@ public enum Conversion {
             file?.discard()
             throw error
         }
+    }
+
+    /// Refuses to write over the input: compares the files the two arguments lead to (after links, `-` as
+    /// standard input and output) by device and inode, so `a.etl`, `./a.etl` and a link to it are one file.
+    /// Only regular files count: reading and writing `/dev/null` is harmless.
+    static func checkDistinctFiles(input: String, output: String) throws(ConversionError) {
+        guard let source = FileIdentity.of(argument: input, standardDescriptor: 0), source.isRegular,
+              let target = FileIdentity.of(argument: output, standardDescriptor: 1), target == source else { return }
+        let inputName = input == "-" ? "<stdin>" : input
+        let outputName = output == "-" ? "<stdout>" : output
+        throw ConversionError(.usage, "\(inputName) and \(outputName) are the same file: "
+                              + "writing the output would destroy the input")
     }
 
     /// Moves every batch from `reader` through the filter into `writer`, reading on a second thread.
