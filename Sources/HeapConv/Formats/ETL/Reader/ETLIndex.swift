@@ -55,6 +55,7 @@ struct ETLIndex {
                              problems: ProblemLog(keepGoing: keepGoing), logicalBufferSize: logical)
         index.statistics.fileSize = size
         try index.walkFile(loader, storage: storage, parts: parts)
+        if let truncation = input.truncation { try index.problems.report(truncation) }
         index.stackKeys.finish()
         return index
     }

@@ -30,7 +30,7 @@ public struct ETLReader: EventReader {
 
     /// Opens the input named by `context` (`-` is standard input) and makes the first pass.
     public init(_ context: ReaderContext) throws(ConversionError) {
-        let input = try FileETLInput.open(context.path)
+        let input = try FileETLInput.open(context.path, keepGoing: context.options.keepGoing)
         try self.init(input: input, name: context.name, keepGoing: context.options.keepGoing,
                       fileOrder: context.options.fileOrder)
     }
