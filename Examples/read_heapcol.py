@@ -334,7 +334,7 @@ class Reader:
                 cursor["src"] += 1
                 if value > U32:
                     raise bad(13, "value above 2^32 - 1")
-                parts.append(',"source":%s' % SOURCES.get(value, str(value)))
+                parts.append(',"source":%s' % SOURCES.get(value, '"%d"' % value))
 
             def address():
                 z = addresses[cursor["a"]]

@@ -1,15 +1,16 @@
 extension OutputCursor {
-    /// Appends a heap source as a JSON value: its name in quotes, or its number when it has no name
-    /// (at most 13 bytes). Shared by the JSON writers so they spell sources alike.
+    /// Appends a heap source as a JSON string: its name, or its decimal number when it has no name (`"9"`),
+    /// so that the key has one JSON type (at most 12 bytes). Shared by the JSON writers so they spell sources
+    /// alike.
     @inline(__always)
     mutating func appendJSON(_ source: HeapSource) {
+        append(UInt8(ascii: "\""))
         if let name = source.staticName {
-            append(UInt8(ascii: "\""))
             append(name)
-            append(UInt8(ascii: "\""))
         } else {
             append(decimal: UInt64(source.rawValue))
         }
+        append(UInt8(ascii: "\""))
     }
 }
 

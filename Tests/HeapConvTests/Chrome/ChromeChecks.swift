@@ -174,8 +174,12 @@ enum ChromeChecks {
         }
     }
 
-    /// The args of an event's instant, as text, from the rules: 64-bit values and flags as
-    /// `0x` hex strings, 32-bit counts as numbers, the source by name, the stack as hex strings.
+    /// A size's text from the rules: a number up to 2^53, a `0x` hex string above.
+    static func sizeText(_ v: UInt64) -> String { v <= 1 << 53 ? String(v) : "0x" + String(v, radix: 16) }
+
+    /// The args of an event's instant, as text, from the rules: addresses and flags as `0x` hex
+    /// strings, sizes as numbers up to 2^53 (hex strings above), 32-bit counts as numbers, the source by
+    /// name, the stack as hex strings.
     static func expectedArgs(_ event: HeapEvent, stack: ArraySlice<UInt64>?) -> [String: String] {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         func hex(_ v: UInt32) -> String { hex(UInt64(v)) }
@@ -196,33 +200,33 @@ enum ChromeChecks {
         if let stack { args["stack"] = "[" + stack.map(hex).joined(separator: ",") + "]" }
         switch event {
         case .alloc(_, let address, let size, let s):
-            args["address"] = hex(address); args["size"] = hex(size); args["source"] = source(s)
+            args["address"] = hex(address); args["size"] = sizeText(size); args["source"] = source(s)
         case .realloc(_, let address, let size, let oldAddress, let oldSize, let s):
-            args["address"] = hex(address); args["size"] = hex(size)
-            args["old_address"] = hex(oldAddress); args["old_size"] = hex(oldSize); args["source"] = source(s)
+            args["address"] = hex(address); args["size"] = sizeText(size)
+            args["old_address"] = hex(oldAddress); args["old_size"] = sizeText(oldSize); args["source"] = source(s)
         case .free(_, let address, let s):
             args["address"] = hex(address); args["source"] = source(s)
         case .destroy:
             break
         case .create(_, let f):
             args["flags"] = hex(f.flags)
-            args["reserve_size"] = f.reserveSize.map(hex)
-            args["commit_size"] = f.commitSize.map(hex)
-            args["allocated_size"] = f.allocatedSize.map(hex)
+            args["reserve_size"] = f.reserveSize.map(sizeText)
+            args["commit_size"] = f.commitSize.map(sizeText)
+            args["allocated_size"] = f.allocatedSize.map(sizeText)
         case .expand(_, let f):
-            args["address"] = hex(f.address); args["committed_size"] = hex(f.committedSize)
-            args["free_space"] = hex(f.freeSpace); args["committed_space"] = hex(f.committedSpace)
-            args["reserved_space"] = hex(f.reservedSpace); args["allocated_space"] = f.allocatedSpace.map(hex)
+            args["address"] = hex(f.address); args["committed_size"] = sizeText(f.committedSize)
+            args["free_space"] = sizeText(f.freeSpace); args["committed_space"] = sizeText(f.committedSpace)
+            args["reserved_space"] = sizeText(f.reservedSpace); args["allocated_space"] = f.allocatedSpace.map(sizeText)
             args["no_of_ucrs"] = String(f.noOfUCRs)
         case .contract(_, let f):
-            args["address"] = hex(f.decommitAddress); args["decommit_size"] = hex(f.decommitSize)
-            args["free_space"] = hex(f.freeSpace); args["committed_space"] = hex(f.committedSpace)
-            args["reserved_space"] = hex(f.reservedSpace); args["allocated_space"] = f.allocatedSpace.map(hex)
+            args["address"] = hex(f.decommitAddress); args["decommit_size"] = sizeText(f.decommitSize)
+            args["free_space"] = sizeText(f.freeSpace); args["committed_space"] = sizeText(f.committedSpace)
+            args["reserved_space"] = sizeText(f.reservedSpace); args["allocated_space"] = f.allocatedSpace.map(sizeText)
             args["no_of_ucrs"] = String(f.noOfUCRs)
         case .snapshot(_, let f):
-            args["flags"] = hex(f.flags); args["free_space"] = hex(f.freeSpace)
-            args["committed_space"] = hex(f.committedSpace); args["reserved_space"] = hex(f.reservedSpace)
-            args["large_ucr_space"] = hex(f.largeUCRSpace); args["allocated_space"] = f.allocatedSpace.map(hex)
+            args["flags"] = hex(f.flags); args["free_space"] = sizeText(f.freeSpace)
+            args["committed_space"] = sizeText(f.committedSpace); args["reserved_space"] = sizeText(f.reservedSpace)
+            args["large_ucr_space"] = sizeText(f.largeUCRSpace); args["allocated_space"] = f.allocatedSpace.map(sizeText)
             args["free_list_length"] = String(f.freeListLength); args["ucr_length"] = String(f.ucrLength)
             args["process_id"] = String(f.processID)
         case .other(_, let opcode):
@@ -280,7 +284,7 @@ enum ChromeChecks {
             check(b.localID?.hasPrefix(heap + ":" + (b.args["address"] as? String ?? "") + ":") == true, id, sourceLocation: sourceLocation)
             let stack = (b.args["stack"] as? [Any]).map { "[" + $0.map { "\($0)" }.joined(separator: ",") + "]" }
             actual.append(Slice(pid: b.pid ?? 0, heap: heap, address: b.args["address"] as? String ?? "",
-                                size: b.args["size"] as? String ?? "", stack: stack,
+                                size: (b.args["size"] as? String) ?? (b.args["size"] as? NSNumber).map { String($0.uint64Value) } ?? "", stack: stack,
                                 start: b.tsNanoseconds ?? 0, end: e.tsNanoseconds ?? 0,
                                 leaked: (e.args["leaked"] as? Bool) == true))
             check((e.tsNanoseconds ?? 0) >= (b.tsNanoseconds ?? 0), "\(id) ends before it begins", sourceLocation: sourceLocation)
@@ -324,7 +328,7 @@ enum ChromeChecks {
                 let stack = input.stack(of: event).map { "[" + $0.map { "0x" + String($0, radix: 16) }.joined(separator: ",") + "]" }
                 open[Key(pid: c.processID, heap: c.heap, address: address)] = Slice(
                     pid: UInt64(c.processID), heap: "0x" + String(c.heap, radix: 16), address: "0x" + String(address, radix: 16),
-                    size: "0x" + String(size, radix: 16), stack: stack, start: ts, end: 0, leaked: false)
+                    size: sizeText(size), stack: stack, start: ts, end: 0, leaked: false)
             }
             switch event {
             case .alloc(_, let address, let size, _): begin(address, size)

@@ -58,22 +58,51 @@ import Testing
         }
     }
 
-    @Test func sixtyFourBitValuesAreHexStrings() throws {
-        let input = SampleEvents.everyKind()
+    /// Addresses and flags are hex strings; sizes are JSON numbers up to 2^53 and hex strings above, so the
+    /// viewers (which read numbers as doubles) show every value exactly.
+    @Test func addressesAreHexAndSizesAreExactNumbers() throws {
+        var input = SampleEvents.everyKind()
+        var t: Int64 = 1_555_526_500_000_000_000
+        for size: UInt64 in [129, 1 << 53, (1 << 53) + 1] {
+            t += 1000
+            input.append(.alloc(EventContext(timestamp: t, processID: 1, threadID: 1, heap: 0x10), address: size, size: size, source: .mainPath))
+        }
         let trace = try ChromeTrace.write([input], lifetimes: .all)
-        let wide: Set<String> = ["heap", "address", "size", "old_address", "old_size", "reserve_size", "commit_size",
-                                 "allocated_size", "committed_size", "decommit_size", "free_space", "committed_space",
-                                 "reserved_space", "large_ucr_space", "allocated_space", "flags"]
+        let addresses: Set<String> = ["heap", "address", "old_address", "flags"]
+        let sizes: Set<String> = ["size", "old_size", "reserve_size", "commit_size", "allocated_size", "committed_size", "decommit_size",
+                                  "free_space", "committed_space", "reserved_space", "large_ucr_space", "allocated_space"]
         let hex = /0x[0-9a-f]{1,16}/
+        var sizesSeen = 0
         for record in trace.records where record.ph == "i" || record.ph == "b" {
-            for (key, value) in record.args where wide.contains(key) {
+            for (key, value) in record.args where addresses.contains(key) {
                 let text = value as? String
                 #expect(text.map { $0.wholeMatch(of: hex) != nil } == true, "\(key) in \(record.line)")
+            }
+            for (key, value) in record.args where sizes.contains(key) {
+                sizesSeen += 1
+                // The record's own text: a number of at most 16 digits, or a hex string past 2^53.
+                let number = try Regex("\"\(key)\":([0-9]+|\"0x[0-9a-f]+\")[,}]")
+                let match = try #require(record.line.firstMatch(of: number), "\(key) in \(record.line)")
+                let written = String(match.output[1].substring!)
+                if let text = value as? String {
+                    let parsed = try #require(UInt64(text.dropFirst(2), radix: 16))
+                    #expect(parsed > 1 << 53, "\(key) in \(record.line)")
+                    #expect(written == "\"" + text + "\"")
+                } else {
+                    #expect(UInt64(written).map { $0 <= 1 << 53 } == true, "\(key) in \(record.line)")
+                }
             }
             for frame in record.args["stack"] as? [Any] ?? [] {
                 #expect((frame as? String).map { $0.wholeMatch(of: hex) != nil } == true)
             }
         }
+        #expect(sizesSeen > 20)
+        let small = try #require(trace.records.first { $0.ph == "i" && $0.args["address"] as? String == "0x81" })
+        #expect(small.line.contains(#""size":129,"#))
+        let limit = try #require(trace.records.first { $0.ph == "i" && $0.args["address"] as? String == "0x20000000000000" })
+        #expect(limit.line.contains(#""size":9007199254740992,"#))
+        let above = try #require(trace.records.first { $0.ph == "i" && $0.args["address"] as? String == "0x20000000000001" })
+        #expect(above.line.contains(#""size":"0x20000000000001","#))
         let extreme = try #require(trace.records.first { $0.ph == "i" && $0.args["address"] as? String == "0xffffffffffffffff" })
         #expect(extreme.args["size"] as? String == "0xffffffffffffffff")
         #expect(trace.records.contains { $0.ph == "M" && $0.pid == UInt64(UInt32.max) })

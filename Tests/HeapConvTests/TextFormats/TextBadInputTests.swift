@@ -18,7 +18,7 @@ import Testing
         (#"{"event":"alloc","size":18446744073709551616}"#, 2, 25, #"expected an unsigned 64-bit integer for "size""#),
         (#"{"event":"alloc","heap":"1a"}"#, 2, 25, #"expected a hex string like "0x1a0" for "heap", found "1a""#),
         (#"{"event":"alloc","heap":"0x10000000000000000"}"#, 2, 25, #"expected a hex string"#),
-        (#"{"event":"alloc","source":"fast"}"#, 2, 27, #"expected a source name for "source", found "fast""#),
+        (#"{"event":"alloc","source":"fast"}"#, 2, 27, #"expected a source name or number for "source", found "fast""#),
         (#"{"event":"alloc","stack":"0x1"}"#, 2, 26, #"expected an array of hex strings for "stack""#),
         (#"{"event":"alloc","stack":["0x1",]}"#, 2, 33, #"expected a hex string"#),
         (#"{"event":"alloc","ts":1,"pid":2,"tid":3,"heap":"0x4","size":6,"source":"mainpath"}"#, 2, nil, #"missing "address""#),

@@ -25,7 +25,7 @@ import Testing
     static let jsonl = """
         {"event":"alloc","ts":1555526400000010000,"pid":17185,"tid":4660,"cpu":1,"heap":"0x1a000000000","address":"0x1a000001000","size":64,"source":"mainpath","stack":["0x7ff800001000","0x7ff800001001","0x7ff800001002"]}
         {"event":"realloc","ts":1555526400000030000,"pid":17185,"tid":4660,"heap":"0x1a000000000","address":"0x1a000002000","size":128,"old_address":"0x1a000001000","old_size":64,"source":"mainpath"}
-        {"event":"free","ts":1555526400000040000,"pid":17185,"tid":4660,"heap":"0x1a000000000","address":"0x1a000002000","source":9}
+        {"event":"free","ts":1555526400000040000,"pid":17185,"tid":4660,"heap":"0x1a000000000","address":"0x1a000002000","source":"9"}
         {"event":"create","ts":-5,"pid":17185,"tid":4660,"heap":"0x0","flags":2,"reserve_size":3,"commit_size":4,"allocated_size":5}
         {"event":"expand","ts":6,"pid":17185,"tid":4660,"heap":"0x1a000000000","address":"0xabc","committed_size":1,"free_space":2,"committed_space":3,"reserved_space":4,"no_of_ucrs":5}
         {"event":"contract","ts":7,"pid":17185,"tid":4660,"heap":"0x1a000000000","address":"0x10","decommit_size":1,"free_space":2,"committed_space":3,"reserved_space":4,"allocated_space":6,"no_of_ucrs":5}

@@ -40,6 +40,19 @@ extension OutputCursor {
         for byte in Double(value).description.utf8 { append(byte) }
     }
 
+    /// Appends a size as a JSON number up to 2^53, which both importers hold exactly as a double, and as a
+    /// `"0x..."` string above, where a number would reach the viewers rounded (at most 20 bytes).
+    @inline(__always)
+    mutating func appendSizeValue(_ value: UInt64) {
+        if value <= ChromeWriter.exactDoubleLimit {
+            append(decimal: value)
+        } else {
+            append(UInt8(ascii: "\""))
+            append(hex: value)
+            append(UInt8(ascii: "\""))
+        }
+    }
+
     /// Appends `"0x...:0x...:n"`, the `id2.local` of a block's lifetime slice (at most 60 bytes).
     @inline(__always)
     mutating func appendLifetimeID(heap: UInt64, address: UInt64, sequence: UInt64) {
@@ -55,8 +68,8 @@ extension OutputCursor {
 
 /// Formats an event's fields as the `args` of its instant: `"cpu":3,"heap":"0x1a0000","address":"0x..."`.
 ///
-/// 64-bit values (heap handles, addresses, sizes, spaces) and flags are `"0x..."` strings, since both
-/// importers read JSON numbers as doubles; 32-bit counts and ids are numbers. Time, process and thread are
+/// Addresses, heap handles and flags are `"0x..."` strings; sizes, spaces, counts and ids are JSON numbers
+/// up to 2^53, which both importers (reading numbers as doubles) hold exactly, and `"0x..."` strings above. Time, process and thread are
 /// the record's own `ts`, `pid` and `tid`, so they are left out here.
 struct ChromeArgsEmitter: TextFieldEmitter {
     let output: OutputBuffer
@@ -87,13 +100,7 @@ struct ChromeArgsEmitter: TextFieldEmitter {
             cursor.append(UInt8(ascii: "\""))
         default:
             cursor.append(Self.keyPrefixes[field.rawValue])
-            if field.maximum > UInt64(UInt32.max) {
-                cursor.append(UInt8(ascii: "\""))
-                cursor.append(hex: value)
-                cursor.append(UInt8(ascii: "\""))
-            } else {
-                cursor.append(decimal: value)
-            }
+            cursor.appendSizeValue(value)
         }
     }
 

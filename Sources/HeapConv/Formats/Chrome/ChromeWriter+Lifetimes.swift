@@ -103,9 +103,8 @@ extension ChromeWriter {
         appendSliceIdentity(key, address: address, sequence: block.sequence, to: &cursor)
         cursor.append(",\"args\":{\"address\":\"")
         cursor.append(hex: address)
-        cursor.append("\",\"size\":\"")
-        cursor.append(hex: block.size)
-        cursor.append(UInt8(ascii: "\""))
+        cursor.append("\",\"size\":")
+        cursor.appendSizeValue(block.size)
         if let stack {
             cursor.append(",\"stack\":")
             try output.appendStackArray(stack, reserveAfter: Self.recordRoom, to: &cursor)

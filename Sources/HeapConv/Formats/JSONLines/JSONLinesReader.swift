@@ -160,8 +160,8 @@ struct JSONLineParser: ChunkParser {
         case .source:
             if s.byte == UInt8(ascii: "\"") {
                 let text = try s.string()
-                guard let source = TextScalar.source(text), TextScalar.decimal(text) == nil else {
-                    throw JSONLineError(column: column, message: "expected a source name for \"source\", found " + TextScalar.quoted(text))
+                guard let source = TextScalar.source(text) else {
+                    throw JSONLineError(column: column, message: "expected a source name or number for \"source\", found " + TextScalar.quoted(text))
                 }
                 builder.setSource(source)
             } else {
