@@ -5,26 +5,42 @@ struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Convert IN to OUT (the default command: 'heapconv IN OUT').",
+        usage: "heapconv IN OUT [options]",
         discussion: """
             The output file appears only when the conversion succeeds; on any error nothing is left behind.
+
+            A conversion that writes no event succeeds with a warning saying why (the trace has no heap events, or which filter matched nothing); --fail-if-empty makes it exit 1 instead.
 
             Examples:
               heapconv trace.etl trace.jsonl
               heapconv trace.etl trace.json --lifetimes leaks --pid 4242
-              heapconv events.csv.gz - --to jsonl --event alloc,free --since +1.5s --until +2s
+              heapconv events.csv.gz - --to jsonl --event alloc,free --since +1.5s
             """
     )
 
-    @Argument(help: "Input file ('-' for standard input).")
+    @OptionGroup var options: ConvertOptions
+
+    func run() throws {
+        try options.run()
+    }
+}
+
+/// Everything `heapconv IN OUT` takes, shared by the command and its shell completion.
+struct ConvertOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("Input file ('-' for standard input).", valueName: "IN"), completion: .file())
     var input: String
 
-    @Argument(help: "Output file ('-' for standard output).")
+    @Argument(help: ArgumentHelp("Output file ('-' for standard output).", valueName: "OUT"), completion: .file())
     var output: String
 
-    @Option(help: "Input format, overriding the extension (jsonl, csv, etl, heapcol; csv.gz, jsonl.gz for gzip).")
+    @Option(help: ArgumentHelp("Input format, overriding the extension: \(FormatNames.readable.joined(separator: ", ")) (csv.gz, jsonl.gz for gzip).",
+                               valueName: "format"),
+            completion: .list(FormatNames.readableWithGzip))
     var from: String?
 
-    @Option(help: "Output format, overriding the extension (jsonl, csv, chrome, heapcol; csv.gz, jsonl.gz, chrome.gz for gzip).")
+    @Option(help: ArgumentHelp("Output format, overriding the extension: \(FormatNames.writable.joined(separator: ", ")) (csv.gz, jsonl.gz, chrome.gz for gzip).",
+                               valueName: "format"),
+            completion: .list(FormatNames.writableWithGzip))
     var to: String?
 
     @OptionGroup var filters: FilterOptions
@@ -35,15 +51,19 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Write .etl events in file order instead of merging the per-CPU buffers into time order.")
     var fileOrder = false
 
-    @Option(help: "zlib level for compressed outputs, 1 (fast) to 9 (small); default 6 for .gz, Huffman-only for .heapcol.")
+    @Option(help: "Compression level for compressed outputs (.gz, .heapcol), 1 (fast) to 9 (small); default 6 for .gz, Huffman-only for .heapcol.")
     var level: Int32?
 
     @Option(help: ArgumentHelp("Chrome trace: draw block lifetimes as async slices: none, leaks, large:BYTES or all.",
-                               valueName: "which"))
-    var lifetimes: String = "none"
+                               valueName: "which"),
+            completion: .list(["none", "leaks", "all", "large:"]))
+    var lifetimes: String?
 
     @Flag(help: "Chrome trace: leave out the per-event instants (for huge traces).")
     var noInstants = false
+
+    @Flag(help: "Exit with status 1 when no event was written (the output is still complete).")
+    var failIfEmpty = false
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
@@ -52,8 +72,8 @@ struct ConvertCommand: ParsableCommand {
     var progress: Bool?
 
     mutating func validate() throws {
-        if let level, !(1...9).contains(level) { throw ValidationError("--level must be from 1 to 9") }
-        if LifetimeSelection(argument: lifetimes) == nil {
+        if let level, !(1...9).contains(level) { throw ValidationError("--level must be from 1 to 9, not \(level)") }
+        if let lifetimes, LifetimeSelection(argument: lifetimes) == nil {
             throw ValidationError("--lifetimes takes none, leaks, large:BYTES or all, not '\(lifetimes)'")
         }
     }
@@ -66,21 +86,33 @@ struct ConvertCommand: ParsableCommand {
         options.keepGoing = keepGoing
         options.fileOrder = fileOrder
         if let level { options.compressionLevel = level }
-        options.lifetimes = LifetimeSelection(argument: lifetimes)!
+        options.lifetimes = lifetimes.flatMap(LifetimeSelection.init(argument:)) ?? .none
         options.noInstants = noInstants
         options.quiet = quiet
         let meter = (progress ?? isTerminal(2)) && !quiet ? ProgressMeter() : nil
         do {
             let result = try Conversion.run(options, progress: meter.map { m in { m.update(events: $0) } })
             meter?.clear()
-            if !quiet { for line in result.writerReport { Diagnostics.note(line) } }
+            if !quiet {
+                for line in result.writerReport { Diagnostics.note(line) }
+                if let warning = result.emptyWarning { Diagnostics.warning(warning) }
+            }
             if !result.skippedProblems.isEmpty {
                 Diagnostics.skipped(result.skippedProblems)
                 throw ExitCode(3)
             }
+            if failIfEmpty, result.emptyWarning != nil { throw ExitCode(1) }
         } catch let error as ConversionError {
             meter?.clear()
             throw ExitCode(report(error))
         }
     }
+}
+
+/// Format names for help texts and shell completion, from the registry.
+enum FormatNames {
+    static let readable = FormatRegistry.all.filter { $0.makeReader != nil }.map(\.name)
+    static let writable = FormatRegistry.all.filter { $0.makeWriter != nil }.map(\.name)
+    static let readableWithGzip = readable + FormatRegistry.all.filter { $0.makeReader != nil && $0.allowsGzip }.map { $0.name + ".gz" }
+    static let writableWithGzip = writable + FormatRegistry.all.filter { $0.makeWriter != nil && $0.allowsGzip }.map { $0.name + ".gz" }
 }

@@ -3,16 +3,17 @@ import HeapConv
 
 /// The event filters shared by `convert` and `info`.
 struct FilterOptions: ParsableArguments {
-    @Option(name: .customLong("pid"), parsing: .singleValue,
+    @Option(name: .customLong("pid"), parsing: .unconditionalSingleValue,
             help: ArgumentHelp("Keep only events of these process ids (repeat or separate with commas).", valueName: "pid"))
     var pids: [String] = []
 
-    @Option(name: .customLong("heap"), parsing: .singleValue,
+    @Option(name: .customLong("heap"), parsing: .unconditionalSingleValue,
             help: ArgumentHelp("Keep only events of these heap handles (hex like 0x1a0000, or decimal).", valueName: "handle"))
     var heaps: [String] = []
 
     @Option(name: .customLong("event"), parsing: .singleValue,
-            help: ArgumentHelp("Keep only these kinds: \(EventKind.allCases.map(\.name).joined(separator: ", ")).", valueName: "kind"))
+            help: ArgumentHelp("Keep only these kinds: \(EventKind.allCases.map(\.name).joined(separator: ", ")).", valueName: "kind"),
+            completion: .list(EventKind.allCases.map(\.name)))
     var kinds: [String] = []
 
     @Option(help: ArgumentHelp("Keep events at or after TIME: ISO 8601 (2019-04-17T18:40:00.5Z) or an offset from the first event (+1.5s, +250ms, +10us, +500ns, +2m).", valueName: "time"))

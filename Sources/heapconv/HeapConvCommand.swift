@@ -6,17 +6,32 @@ struct HeapConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heapconv",
         abstract: "Convert Windows ETW heap traces (HeapAlloc, HeapFree, HeapReAlloc, ...) between formats.",
-        discussion: """
-            FORMATS (inferred from the file extension; --from/--to override; '-' is stdin/stdout):
-            \(FormatRegistry.all.map { "  \($0.name + String(repeating: " ", count: max(0, 8 - $0.name.count))) .\($0.extensions.joined(separator: ", .")): \($0.summary)" }.joined(separator: "\n"))
-              CSV, JSON Lines and Chrome JSON may also be gzip'd: out.jsonl.gz,
-              or --from csv.gz / --to jsonl.gz on stdin and stdout.
-
-            EXIT STATUS:
-            \(ExitStatusTable.text)
+        usage: """
+            heapconv IN OUT [options]
+            heapconv info IN [--json] [--facts] [filters]
             """,
+        discussion: CommandLineText.overview,
         version: HeapConvVersion.string,
         subcommands: [ConvertCommand.self, InfoCommand.self],
         defaultSubcommand: ConvertCommand.self
     )
+
+    /// Parses and runs like `ParsableCommand.main()`, but reports a command-line mistake as one
+    /// `heapconv: error: ...` line with the usage of the command it concerns, instead of several lines.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let script = CompletionCommand.script(for: arguments) {
+            print(script)
+            return
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            // Help, version, completion scripts and our own exit statuses print what they print.
+            if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+            CommandLineText.usageError(message(for: error), arguments: arguments)
+            exit(withError: ExitCode(64))
+        }
+    }
 }

@@ -5,13 +5,15 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Describe a trace: events per kind, processes, heaps, time span, bytes, peaks, blocks never freed.",
+        usage: "heapconv info IN [--json] [--facts] [filters]",
         discussion: "For .etl input it also prints the file's facts: OS, pointer size, clock, buffers, records per header kind and provider, lost events."
     )
 
-    @Argument(help: "Input file ('-' for standard input).")
+    @Argument(help: ArgumentHelp("Input file ('-' for standard input).", valueName: "IN"), completion: .file())
     var input: String
 
-    @Option(help: "Input format, overriding the extension.")
+    @Option(help: ArgumentHelp("Input format, overriding the extension: \(FormatNames.readable.joined(separator: ", ")).", valueName: "format"),
+            completion: .list(FormatNames.readableWithGzip))
     var from: String?
 
     @Flag(help: "Print the summary as one JSON object.")

@@ -14,6 +14,10 @@ public struct ConversionReport: Sendable {
     public var writerReport: [String] = []
     /// Problems skipped under `--keep-going`; a non-empty list means the output is partial.
     public var skippedProblems: [ConversionError] = []
+    /// What the reader produced before filters.
+    public var input = InputTally()
+    /// Why the output holds no event, in one line (``EmptyOutput``); `nil` when it holds some.
+    public var emptyWarning: String?
 }
 
 /// Runs one conversion: reader → filters → writer, in bounded batches, the reader on its own thread.
@@ -31,12 +35,9 @@ public enum Conversion {
         let (outputFormat, outputGzip) = try FormatRegistry.resolve(path: options.outputPath, override: options.outputFormat, role: "output")
         let inputName = options.inputPath == "-" ? "<stdin>" : options.inputPath
         let outputName = options.outputPath == "-" ? "<stdout>" : options.outputPath
-        guard let makeReader = inputFormat.makeReader else {
-            throw ConversionError(.unsupported, "reading \(inputFormat.name) is not built yet")
-        }
-        guard let makeWriter = outputFormat.makeWriter else {
-            throw ConversionError(.unsupported, "writing \(outputFormat.name) is not built yet")
-        }
+        let makeReader = try FormatRegistry.reader(of: inputFormat, path: options.inputPath)
+        let makeWriter = try FormatRegistry.writer(of: outputFormat, path: options.outputPath)
+        try options.checkApplicable(input: inputFormat, output: (outputFormat, outputGzip))
         try checkDistinctFiles(input: options.inputPath, output: options.outputPath)
 
         var reader: any EventReader
@@ -65,6 +66,10 @@ public enum Conversion {
             report.bytesFormatted = output.totalBytes
             report.writerReport = writer.report
             report.skippedProblems = reader.skippedProblems
+            if report.eventsWritten == 0 {
+                report.emptyWarning = EmptyOutput.warning(input: report.input, filter: options.filter,
+                                                          inputName: inputName, emptyHint: inputFormat.emptyHint)
+            }
             try file?.commit()
             return report
         } catch {
@@ -107,6 +112,7 @@ public enum Conversion {
                     break
                 }
                 stage.apply(to: &batch)
+                box.tally = stage.tally
                 if batch.isEmpty {
                     empty.put(batch)
                 } else if !full.put(batch) {
@@ -134,6 +140,7 @@ public enum Conversion {
         reader = box.reader
         if let failure { throw failure }
         if let failure = box.failure { throw failure }
+        report.input = box.tally
         return report
     }
 }
@@ -143,5 +150,6 @@ public enum Conversion {
 private final class ReaderBox: @unchecked Sendable {
     var reader: any EventReader
     var failure: ConversionError?
+    var tally = InputTally()
     init(_ reader: any EventReader) { self.reader = reader }
 }

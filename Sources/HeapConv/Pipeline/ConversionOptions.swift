@@ -53,3 +53,46 @@ public enum LifetimeSelection: Equatable, Sendable {
         }
     }
 }
+
+/// An option that only some formats take. Each ``FormatEntry`` lists those its reader or writer takes, so
+/// that an option given to a conversion whose formats ignore it is a usage error, never silently dropped.
+public enum FormatOption: String, Sendable, CaseIterable {
+    case lifetimes = "--lifetimes"
+    case noInstants = "--no-instants"
+    case keepGoing = "--keep-going"
+    case fileOrder = "--file-order"
+
+    /// Whether the input's reader takes the option (else the output's writer).
+    public var isReaderOption: Bool { self == .keepGoing || self == .fileOrder }
+}
+
+extension ConversionOptions {
+    /// The format-specific options these options set.
+    public var formatOptions: [FormatOption] {
+        var set: [FormatOption] = []
+        if lifetimes != .none { set.append(.lifetimes) }
+        if noInstants { set.append(.noInstants) }
+        if keepGoing { set.append(.keepGoing) }
+        if fileOrder { set.append(.fileOrder) }
+        return set
+    }
+
+    /// Throws a usage error for an option the formats would ignore: a format-specific option neither
+    /// format takes, or `--level` on an output that is not compressed. `output` is `nil` for `info`.
+    func checkApplicable(input: FormatEntry, output: (format: FormatEntry, gzip: Bool)?) throws(ConversionError) {
+        for option in formatOptions where option.isReaderOption || output != nil {
+            let format = option.isReaderOption ? input : output!.format
+            guard !format.options.contains(option) else { continue }
+            let takers = FormatRegistry.all.filter { $0.options.contains(option) }.map(\.name).joined(separator: ", ")
+            let role = option.isReaderOption ? "input" : "output"
+            let path = option.isReaderOption ? inputPath : outputPath
+            throw ConversionError(.usage, "\(option.rawValue) applies to \(takers) \(role) only, not \(format.name)"
+                                  + (path == "-" ? "" : " (\(path))"))
+        }
+        if compressionLevel != nil, let output, !output.gzip, !output.format.writesGzip {
+            let compressed = FormatRegistry.all.filter(\.writesGzip).map(\.name)
+            throw ConversionError(.usage, "--level applies to compressed outputs only (.gz, \(compressed.joined(separator: ", "))), not "
+                                  + (outputPath == "-" ? "uncompressed \(output.format.name)" : outputPath))
+        }
+    }
+}

@@ -43,12 +43,30 @@ public struct EventFilter: Equatable, Sendable {
     }
 }
 
-/// An ``EventFilter`` at work: it remembers the first event's timestamp for relative windows and removes
-/// rejected events from batches in place.
+/// What the filter stage saw of the input, whatever it kept: enough to say why a conversion came out empty.
+/// Kept per batch (first and last timestamps) and, with `--pid`, per change of process: bounded by the
+/// processes of the trace, never by its events.
+public struct InputTally: Sendable {
+    /// Events the reader produced, before filters.
+    public var events: UInt64 = 0
+    /// The `[since, until)` window the filter resolved, when one was given.
+    public var window: (since: Int64, until: Int64)?
+    /// With a window: the earliest and latest timestamps read.
+    public var earliest: Int64 = .max
+    public var latest: Int64 = .min
+    /// With a `--pid` filter: the processes the input holds (at most ``processLimit``).
+    public var processes: Set<UInt32> = []
+
+    static let processLimit = 10_000
+}
+
+/// An ``EventFilter`` at work: it remembers the first event's timestamp for relative windows, removes
+/// rejected events from batches in place, and keeps an ``InputTally``.
 struct EventFilterStage {
     let filter: EventFilter
     private var kindMask: UInt16 = 0
     private var window: (Int64, Int64)?
+    private(set) var tally = InputTally()
 
     init(_ filter: EventFilter) {
         self.filter = filter
@@ -57,11 +75,16 @@ struct EventFilterStage {
 
     /// Removes from `batch` the events the filter rejects (their stack frames stay, unused).
     mutating func apply(to batch: inout EventBatch) {
-        guard !filter.isEmpty, let first = batch.events.first else { return }
+        guard let first = batch.events.first else { return }
+        tally.events += UInt64(batch.count)
+        guard !filter.isEmpty else { return }
         if window == nil {
             window = (filter.since?.resolved(firstEvent: first.timestamp) ?? .min,
                       filter.until?.resolved(firstEvent: first.timestamp) ?? .max)
+            if filter.since != nil || filter.until != nil { tally.window = window }
         }
+        if tally.window != nil { noteTimeSpan(batch) }
+        if !filter.processIDs.isEmpty { noteProcesses(batch) }
         let (lo, hi) = window!
         let mask = kindMask
         let pids = filter.processIDs
@@ -73,6 +96,28 @@ struct EventFilterStage {
             if !pids.isEmpty && !pids.contains(c.processID) { return true }
             if !heaps.isEmpty && !heaps.contains(c.heap) { return true }
             return false
+        }
+    }
+
+    /// Widens the tally's time span to the batch's.
+    private mutating func noteTimeSpan(_ batch: EventBatch) {
+        for event in batch.events {
+            let ts = event.timestamp
+            if ts < tally.earliest { tally.earliest = ts }
+            if ts > tally.latest { tally.latest = ts }
+        }
+    }
+
+    /// Adds the batch's processes to the tally, looking only at changes of process from event to event.
+    private mutating func noteProcesses(_ batch: EventBatch) {
+        guard tally.processes.count < InputTally.processLimit else { return }
+        var last: UInt32?
+        for event in batch.events {
+            let pid = event.context.processID
+            if pid != last {
+                tally.processes.insert(pid)
+                last = pid
+            }
         }
     }
 }

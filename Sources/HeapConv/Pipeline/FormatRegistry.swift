@@ -48,6 +48,11 @@ public struct FormatEntry: Sendable {
     public let readerIsLight: Bool
     /// A line for `--help`.
     public let summary: String
+    /// Why an input of this format may hold no event, for the warning of an empty conversion (`nil`: it
+    /// simply holds none).
+    public let emptyHint: String?
+    /// The format-specific options this format's reader or writer takes; any other is an error.
+    public let options: Set<FormatOption>
     public let makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?
     public let makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?
     /// How this format's gzip'd output is compressed, given `--level` (`nil` when not given).
@@ -55,7 +60,8 @@ public struct FormatEntry: Sendable {
 
     public init(
         name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false,
-        writerIsHeavy: Bool = false, readerIsLight: Bool = false, summary: String,
+        writerIsHeavy: Bool = false, readerIsLight: Bool = false, summary: String, emptyHint: String? = nil,
+        options: Set<FormatOption> = [],
         makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?,
         makeWriter: (@Sendable (WriterContext) throws(ConversionError) -> any EventWriter)?,
         gzipSettings: @escaping @Sendable (Int32?) -> GzipSettings = { GzipSettings(level: $0 ?? 6) }
@@ -67,6 +73,8 @@ public struct FormatEntry: Sendable {
         self.writerIsHeavy = writerIsHeavy
         self.readerIsLight = readerIsLight
         self.summary = summary
+        self.emptyHint = emptyHint
+        self.options = options
         self.makeReader = makeReader
         self.makeWriter = makeWriter
         self.gzipSettings = gzipSettings
@@ -101,6 +109,29 @@ public enum FormatRegistry {
         return all.first { $0.name == lower || $0.extensions.contains(lower) }
     }
 
+    /// The names of the formats heapconv reads (`role` input) or writes.
+    static func names(for role: String) -> String {
+        all.filter { role == "input" ? $0.makeReader != nil : $0.makeWriter != nil }.map(\.name).joined(separator: ", ")
+    }
+
+    /// `format`'s reader factory, or the error saying heapconv cannot read it (naming `path`).
+    static func reader(of format: FormatEntry, path: String) throws(ConversionError) -> @Sendable (ReaderContext) throws(ConversionError) -> any EventReader {
+        guard let make = format.makeReader else {
+            throw ConversionError(.unsupported, file: path == "-" ? nil : path,
+                                  "heapconv cannot read \(format.name) files; it reads \(names(for: "input"))")
+        }
+        return make
+    }
+
+    /// `format`'s writer factory, or the error saying heapconv cannot write it (naming `path`).
+    static func writer(of format: FormatEntry, path: String) throws(ConversionError) -> @Sendable (WriterContext) throws(ConversionError) -> any EventWriter {
+        guard let make = format.makeWriter else {
+            throw ConversionError(.unsupported, file: path == "-" ? nil : path,
+                                  "heapconv cannot write \(format.name) files; it writes \(names(for: "output"))")
+        }
+        return make
+    }
+
     /// The format and compression of `path`, from `override` when given, else from its extension.
     public static func resolve(path: String, override: String?, role: String) throws(ConversionError) -> (FormatEntry, gzip: Bool) {
         let lower = path.lowercased()
@@ -111,8 +142,8 @@ public enum FormatRegistry {
             let gzipOverride = override.lowercased().hasSuffix(".gz")
             let name = gzipOverride ? String(override.dropLast(3)) : override
             guard let format = named(name) else {
-                throw ConversionError(.usage, "unknown \(role) format \"\(override)\"; known formats: "
-                                      + all.map(\.name).joined(separator: ", ") + " (add .gz for gzip: csv.gz)")
+                throw ConversionError(.usage, "unknown \(role) format \"\(override)\"; heapconv \(role == "input" ? "reads" : "writes") "
+                                      + names(for: role) + " (add .gz for gzip: csv.gz)")
             }
             if gzipOverride && !format.allowsGzip {
                 throw ConversionError(.usage, format.writesGzip
@@ -132,8 +163,7 @@ public enum FormatRegistry {
                 return (format, gzip)
             }
         }
-        let candidates = all.filter { role == "input" ? $0.makeReader != nil : $0.makeWriter != nil }
         throw ConversionError(.usage, file: path, "cannot infer the \(role) format from the file name; pass --\(role == "input" ? "from" : "to") with one of: "
-                              + (candidates.isEmpty ? all : candidates).map(\.name).joined(separator: ", "))
+                              + names(for: role))
     }
 }

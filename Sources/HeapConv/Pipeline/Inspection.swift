@@ -10,9 +10,8 @@ public enum Inspection {
     public static func run(_ options: ConversionOptions, factsOnly: Bool = false) throws(ConversionError) -> (info: InfoValue, skipped: [ConversionError]) {
         let (format, gzip) = try FormatRegistry.resolve(path: options.inputPath, override: options.inputFormat, role: "input")
         let name = options.inputPath == "-" ? "<stdin>" : options.inputPath
-        guard let makeReader = format.makeReader else {
-            throw ConversionError(.unsupported, "reading \(format.name) is not built yet")
-        }
+        let makeReader = try FormatRegistry.reader(of: format, path: options.inputPath)
+        try options.checkApplicable(input: format, output: nil)
         if factsOnly, !options.filter.isEmpty {
             throw ConversionError(.usage, "--facts describes the whole file: it takes no --pid, --heap, --event, --since or --until")
         }

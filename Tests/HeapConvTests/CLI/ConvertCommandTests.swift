@@ -164,15 +164,23 @@ import Testing
         #expect(stat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
     }
 
-    @Test func notYetBuiltFormatsSaySo() throws {
+    @Test func formatsHeapconvCannotWriteSaySoAndNameTheFile() throws {
         let dir = try CLI.temporaryDirectory()
         defer { CLI.remove(dir) }
         try Self.jsonl.write(to: dir.appendingPathComponent("in.jsonl"), atomically: true, encoding: .utf8)
+        let writable = FormatRegistry.all.filter { $0.makeWriter != nil }.map(\.name).joined(separator: ", ")
         for format in FormatRegistry.all where format.makeWriter == nil {
             let r = try CLI.run(["in.jsonl", "-", "--to", format.name], in: dir)
             #expect(r.status == 69)
-            #expect(r.stderr.contains("writing \(format.name) is not"))
+            #expect(r.stderr == "heapconv: error: heapconv cannot write \(format.name) files; it writes \(writable)\n")
         }
+        let etl = try CLI.run(["in.jsonl", "out.etl"], in: dir)
+        #expect(etl.status == 69)
+        #expect(etl.stderr == "heapconv: error: out.etl: heapconv cannot write etl files; it writes \(writable)\n")
+        let xml = try CLI.run(["in.jsonl", "out.x", "--to", "xml"], in: dir)
+        #expect(xml.status == 64)
+        #expect(xml.stderr == "heapconv: error: unknown output format \"xml\"; heapconv writes \(writable) (add .gz for gzip: csv.gz)\n")
+        #expect(try files(in: dir) == ["in.jsonl"])
     }
 
     @Test func helpListsFormatsAndExitStatuses() throws {

@@ -2,6 +2,6 @@
 public enum ChromeFormat {
     public static let entry = FormatEntry(
         name: "chrome", extensions: ["json"], allowsGzip: true, writerIsHeavy: true,
-        summary: "Chrome trace JSON for Perfetto (write)",
+        summary: "Chrome trace JSON for Perfetto (write)", options: [.lifetimes, .noInstants],
         makeReader: nil, makeWriter: { context in ChromeWriter(context: context) })
 }

@@ -28,5 +28,7 @@ public enum ETLFormat {
     public static let entry = FormatEntry(
         name: "etl", extensions: ["etl"], allowsGzip: false,
         summary: "Windows Event Trace Log (read)",
+        emptyHint: "this trace has no Heap provider events (record with heap tracing enabled for the process)",
+        options: [.keepGoing, .fileOrder],
         makeReader: { context throws(ConversionError) in try ETLReader(context) }, makeWriter: nil)
 }
