@@ -409,9 +409,20 @@ class Reader:
         self.events += n
 
 
+USAGE = """usage: read_heapcol.py FILE.heapcol > events.jsonl
+
+Prints the events of a .heapcol file as JSON Lines, byte for byte what `heapconv FILE - --to jsonl`
+prints. Python standard library only; written from Schemas/heapcol.md. Exit status 0 on success, 1 on a
+damaged file (one line on standard error with the byte offset), 2 on a usage error.
+"""
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
     if len(argv) != 2:
-        sys.stderr.write("usage: read_heapcol.py FILE.heapcol\n")
+        sys.stderr.write(USAGE.splitlines()[0] + "\n")
         return 2
     name = argv[1]
     try:

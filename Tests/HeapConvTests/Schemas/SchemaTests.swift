@@ -14,7 +14,9 @@ import Testing
         return url
     }
 
-    @Test func jsonLinesOutputValidatesAgainstTheJSONSchema() throws {
+    @Test(ExternalTool.needed(.jsonschema))
+    func jsonLinesOutputValidatesAgainstTheJSONSchema() throws {
+        guard ExternalTool.require(.jsonschema) else { return }
         let directory = try CLI.temporaryDirectory()
         defer { CLI.remove(directory) }
         let file = try Self.sampleJSONL(in: directory)
@@ -25,7 +27,9 @@ import Testing
         #expect(r.stdout.hasSuffix("lines valid\n"))
     }
 
-    @Test func theJSONSchemaRejectsWhatTheReaderRejects() throws {
+    @Test(ExternalTool.needed(.jsonschema))
+    func theJSONSchemaRejectsWhatTheReaderRejects() throws {
+        guard ExternalTool.require(.jsonschema) else { return }
         let bad = """
             {"event":"free","ts":1,"pid":1,"tid":1,"heap":"0x1","address":"0x2","source":"mainpath","size":3}
             {"event":"alloc","ts":1,"pid":1,"tid":1,"heap":"0x01","address":"0x2","size":3,"source":"mainpath"}
