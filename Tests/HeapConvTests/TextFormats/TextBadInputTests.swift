@@ -11,16 +11,22 @@ import Testing
         (#"{"event":"bogus","ts":1}"#, 2, 10, #"unknown event "bogus""#),
         (#"{"evnt":"alloc"}"#, 2, 2, #"unknown key "evnt""#),
         (#"{"event":"alloc","event":"free"}"#, 2, 18, #"duplicate key "event""#),
-        (#"{"event":"alloc","ts":1.5}"#, 2, 23, #"expected an integer for "ts", found "1.5""#),
+        (#"{"event":"alloc","ts":1.5}"#, 2, 23, #"expected an integer for "ts", found the number 1.5"#),
         (#"{"event":"alloc","ts":99999999999999999999}"#, 2, 23, #"expected an integer for "ts""#),
         (#"{"event":"alloc","pid":4294967296}"#, 2, 24, #"expected an integer from 0 to 4294967295 for "pid""#),
         (#"{"event":"alloc","size":-1}"#, 2, 25, #"expected an unsigned 64-bit integer for "size""#),
         (#"{"event":"alloc","size":18446744073709551616}"#, 2, 25, #"expected an unsigned 64-bit integer for "size""#),
-        (#"{"event":"alloc","heap":"1a"}"#, 2, 25, #"expected a hex string like "0x1a0" for "heap", found "1a""#),
+        (#"{"event":"alloc","heap":"1a"}"#, 2, 25, #"expected a hex string like "0x1a0" for "heap", found a string "1a""#),
         (#"{"event":"alloc","heap":"0x10000000000000000"}"#, 2, 25, #"expected a hex string"#),
         (#"{"event":"alloc","source":"fast"}"#, 2, 27, #"expected a source name or number for "source", found "fast""#),
         (#"{"event":"alloc","stack":"0x1"}"#, 2, 26, #"expected an array of hex strings for "stack""#),
         (#"{"event":"alloc","stack":["0x1",]}"#, 2, 33, #"expected a hex string"#),
+        (#"{"event":"alloc","pid":"17185"}"#, 2, 24, #"expected an integer from 0 to 4294967295 for "pid", found a string "17185""#),
+        (#"{"event":"alloc","pid":true}"#, 2, 24, #"expected an integer from 0 to 4294967295 for "pid", found a boolean "true""#),
+        (#"{"event":"alloc","size":{}}"#, 2, 25, #"expected an unsigned 64-bit integer for "size", found an object"#),
+        (#"{"event":"alloc","ts":[1]}"#, 2, 23, #"expected an integer for "ts", found an array"#),
+        (#"{"event":"alloc","ts":1,"pid":null,"tid":3,"heap":"0x4","address":"0x5","size":6,"source":"mainpath"}"#, 2, nil,
+         #""pid" is null, expected an integer from 0 to 4294967295"#),
         (#"{"event":"alloc","ts":1,"pid":2,"tid":3,"heap":"0x4","size":6,"source":"mainpath"}"#, 2, nil, #"missing "address""#),
         (#"{"event":"free","ts":1,"pid":2,"tid":3,"heap":"0x4","address":"0x5","size":6,"source":"mainpath"}"#, 2, nil, #""size" does not apply to a free event"#),
         (#"{"ts":1}"#, 2, nil, #"missing "event""#),
@@ -79,6 +85,20 @@ import Testing
         #expect(error?.message == #"expected a source name or number in column "source", found "main?path""#)
         let later = Self.header + "\nalloc,1,2,3,0x4,0x5,6,\"mainpath\",\"\"\nalloc,1,2,3,0x4,0x5,x,mainpath,\n"
         #expect(Codecs.readError(later, csv: true)?.location == .line(3, column: 21))
+    }
+
+    /// Spreadsheet programs and Windows editors start UTF-8 files with EF BB BF; it is not part of the data.
+    @Test func aByteOrderMarkAtTheStartIsSkipped() throws {
+        let bom = "\u{FEFF}"
+        let jsonl = Self.good + "\n"
+        #expect(try Codecs.jsonl(Codecs.batch(try Codecs.readJSONL(Array((bom + jsonl).utf8)))) == Array(jsonl.utf8))
+        let csv = Self.header + "\nalloc,1,2,3,0x4,0x5,6,mainpath,\n"
+        #expect(try Codecs.jsonl(Codecs.batch(try Codecs.readCSV(Array((bom + csv).utf8)))) == Array(jsonl.utf8))
+        // Columns on the first line still count from the first character after the mark.
+        let bad = Codecs.readError(bom + #"{"event":"alloc","ts":1.5}"# + "\n")
+        #expect(bad?.location == .line(1, column: 23))
+        // Only at the start: elsewhere it is an error like any other stray byte.
+        #expect(Codecs.readError(jsonl + bom + jsonl) != nil)
     }
 
     @Test func errorDescriptionsReadLikeDiagnostics() {

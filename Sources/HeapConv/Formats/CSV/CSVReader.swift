@@ -80,8 +80,10 @@ struct CSVRecordParser: ChunkParser {
         let known = FieldNameTable()
         var seen: UInt32 = 0
         var columns: [EventField] = []
-        for cell in cells {
-            let name = cellBytes(cell)
+        for (index, cell) in cells.enumerated() {
+            var name = cellBytes(cell)
+            // Spreadsheet programs start UTF-8 files with a byte-order mark.
+            if index == 0, TextScalar.startsWithByteOrderMark(name) { name = UnsafeRawBufferPointer(rebasing: name.dropFirst(3)) }
             guard let field = known.field(named: name) else {
                 throw ConversionError(.malformedInput, at: .line(1, column: cell.column),
                                       "unknown column " + TextScalar.quoted(name) + " in the header row")

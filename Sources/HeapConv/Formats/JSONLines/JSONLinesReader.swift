@@ -34,7 +34,8 @@ struct JSONLineParser: ChunkParser {
     mutating func parse(chunk: UnsafeRawBufferPointer, firstLine: Int, into batch: inout EventBatch) throws(ConversionError) {
         guard let base = chunk.baseAddress else { return }
         var number = firstLine
-        var offset = 0
+        // A UTF-8 byte-order mark may start the input (the first chunk's first line); it is not JSON.
+        var offset = firstLine == 1 && TextScalar.startsWithByteOrderMark(chunk) ? 3 : 0
         while offset < chunk.count {
             let rest = chunk.count - offset
             var length = rest
@@ -75,8 +76,12 @@ struct JSONLineParser: ChunkParser {
         static let none = Prediction(text: KeyText(UnsafeRawBufferPointer(start: nil, count: 0)), field: .event, valid: false)
     }
 
+    /// Fields of the current line given as `null`.
+    private var nulls: UInt32 = 0
+
     private mutating func parseObject(_ s: inout JSONScanner, into batch: inout EventBatch) throws(JSONLineError) {
         builder.reset()
+        nulls = 0
         try s.expect(UInt8(ascii: "{"), "expected \"{\" at the start of an event object")
         s.skipWhitespace()
         if s.peek() == UInt8(ascii: "}") {
@@ -115,7 +120,8 @@ struct JSONLineParser: ChunkParser {
                 }
                 s.skipWhitespace()
                 if s.byte == UInt8(ascii: "n"), s.literal("null") {
-                    // null stands for an absent field.
+                    // null stands for an absent field; a required one is reported as null, not missing.
+                    nulls |= field.bit
                 } else {
                     try parseValue(of: field, &s, into: &batch)
                     if field == .event { list = Int(builder.kind.rawValue) * Self.predictionPlaces }
@@ -133,6 +139,8 @@ struct JSONLineParser: ChunkParser {
         guard s.atEnd else { throw JSONLineError(column: s.column, message: "unexpected text after the event object") }
         switch builder.build() {
         case .success(let event): batch.append(event)
+        case .failure(.missing(let field)) where nulls & field.bit != 0:
+            throw JSONLineError(column: nil, message: "\"\(field.name)\" is null, expected \(Self.expectation(of: field))")
         case .failure(let problem): throw JSONLineError(column: nil, message: problem.message)
         }
     }
@@ -142,11 +150,11 @@ struct JSONLineParser: ChunkParser {
         let start = s.position
         switch field.encoding {
         case .signed:
-            guard let value = s.signed() else { throw bad(field, "an integer", s, start) }
+            guard let value = s.signed() else { throw bad(field, Self.expectation(of: field), s, start) }
             builder.set(field, UInt64(bitPattern: value))
         case .decimal:
             guard let value = s.unsigned(maximum: field.maximum) else {
-                throw bad(field, field.maximum == .max ? "an unsigned 64-bit integer" : "an integer from 0 to \(field.maximum)", s, start)
+                throw bad(field, Self.expectation(of: field), s, start)
             }
             builder.set(field, value)
         case .hex:
@@ -199,13 +207,36 @@ struct JSONLineParser: ChunkParser {
         } else if let value = s.unsigned() {
             return value
         }
-        throw JSONLineError(column: start + 1, message: "expected a hex string like \"0x1a0\" for \"\(field.name)\", found "
-                            + TextScalar.quoted(s.token(at: start)))
+        throw bad(field, "a hex string like \"0x1a0\"", s, start)
     }
 
+    /// What a field's value must be, for messages.
+    static func expectation(of field: EventField) -> String {
+        switch field.encoding {
+        case .signed: "an integer"
+        case .decimal: field.maximum == .max ? "an unsigned 64-bit integer" : "an integer from 0 to \(field.maximum)"
+        case .hex: "a hex string like \"0x1a0\""
+        case .kind: "an event name"
+        case .source: "a source name or number"
+        case .frames: "an array of hex strings"
+        }
+    }
+
+    /// `expected WHAT for "field", found a string "x"`: names the JSON type found, since a quoted number
+    /// (`"pid":"17185"`) looks right until one sees the quotes.
     @inline(never)
     private func bad(_ field: EventField, _ what: String, _ s: JSONScanner, _ start: Int) -> JSONLineError {
-        JSONLineError(column: start + 1, message: "expected \(what) for \"\(field.name)\", found " + TextScalar.quoted(s.token(at: start)))
+        let token = s.token(at: start)
+        let found: String
+        switch token.first ?? 0 {
+        case UInt8(ascii: "\""): found = "a string " + TextScalar.quoted(token)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): found = "the number " + String(decoding: token.prefix(40), as: UTF8.self)
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): found = "a boolean " + TextScalar.quoted(token)
+        case UInt8(ascii: "{"): found = "an object"
+        case UInt8(ascii: "["): found = "an array"
+        default: found = TextScalar.quoted(token)
+        }
+        return JSONLineError(column: start + 1, message: "expected \(what) for \"\(field.name)\", found \(found)")
     }
 }
 

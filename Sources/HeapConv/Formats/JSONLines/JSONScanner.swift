@@ -59,6 +59,8 @@ struct JSONScanner {
             stop = min(stop + 1, end)
         } else {
             while stop < end, !",}] \t".utf8.contains(base[stop]) { stop += 1 }
+            // A delimiter where a value belongs: show it rather than nothing.
+            if stop == from && from < end { stop += 1 }
         }
         return UnsafeRawBufferPointer(start: base + from, count: stop - from)
     }

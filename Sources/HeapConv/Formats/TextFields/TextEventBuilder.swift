@@ -231,6 +231,11 @@ enum TextScalar {
     }
 
     /// Printable text of `bytes` for an error message, shortened to 40 characters.
+    /// Whether `bytes` start with the UTF-8 byte-order mark EF BB BF.
+    static func startsWithByteOrderMark(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+    }
+
     static func quoted(_ bytes: UnsafeRawBufferPointer) -> String {
         // A JSON string token already has its quotes.
         if bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") {
