@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
-// libFuzzer targets for heapconv. Not part of the main build; see README.md.
+// libFuzzer targets for heapconv, one per parser. Not part of the main build; see README.md and run.sh.
 import PackageDescription
+
+/// libFuzzer supplies `main`; each target's entry point is `LLVMFuzzerTestOneInput`.
+let fuzzTarget: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+let heapconv: Target.Dependency = .product(name: "HeapConv", package: "heapconv")
 
 let package = Package(
     name: "HeapConvFuzzTesting",
@@ -8,16 +12,12 @@ let package = Package(
         .package(name: "heapconv", path: ".."),
     ],
     targets: [
-        .executableTarget(
-            name: "FuzzXpressLZ77",
-            dependencies: [.product(name: "HeapConv", package: "heapconv")],
-            // libFuzzer supplies `main`; the entry point is LLVMFuzzerTestOneInput.
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        ),
-        .executableTarget(
-            name: "FuzzETLReader",
-            dependencies: [.product(name: "HeapConv", package: "heapconv")],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        ),
+        .target(name: "FuzzSupport", dependencies: [heapconv]),
+        .executableTarget(name: "FuzzXpressLZ77", dependencies: [heapconv], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzETLReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzHeapColReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzCSVReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzJSONLinesReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzGzipSource", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
     ]
 )

@@ -45,7 +45,8 @@ final class ChunkSource: ByteSource {
 struct ParallelChunks<Parser: ChunkParser> {
     private let input: InputBuffer
     private var parser: Parser
-    private let helper: ChunkHelper<Parser>
+    /// `nil`: every chunk is parsed on the caller's thread (fuzzing, embedding without threads).
+    private let helper: ChunkHelper<Parser>?
     /// A copy of the chunk parsed on this thread: taking the next chunk may move the input's window.
     private let scratch = ByteStorage()
     private var nextLine: Int
@@ -53,12 +54,13 @@ struct ParallelChunks<Parser: ChunkParser> {
     private var pending = false
     private var finished = false
 
-    /// Reads `input` from its current position, which is line `firstLine`.
-    init(input: InputBuffer, parser: Parser, helper: Parser, firstLine: Int = 1) {
+    /// Reads `input` from its current position, which is line `firstLine`; `helper` parses every second
+    /// chunk on a thread of its own, or, when `nil`, nothing runs on another thread.
+    init(input: InputBuffer, parser: Parser, helper: Parser?, firstLine: Int = 1) {
         self.input = input
         nextLine = firstLine
         self.parser = parser
-        self.helper = ChunkHelper(parser: helper)
+        self.helper = helper.map { ChunkHelper(parser: $0) }
     }
 
     /// Appends the events of the next chunk (or two) to `batch`; `false` only at the end of the input.
@@ -66,7 +68,7 @@ struct ParallelChunks<Parser: ChunkParser> {
     mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
         let before = batch.count
         while batch.count == before {
-            if pending {
+            if pending, let helper {
                 pending = false
                 try helper.collect(into: &batch)
                 continue
@@ -80,11 +82,11 @@ struct ParallelChunks<Parser: ChunkParser> {
             own.copyMemory(from: first.bytes)
             let firstLine = nextLine
             nextLine += first.lines
-            if let second = try input.takeRecords(maximum: max(limit, 1), quoted: Parser.quotedRecords) {
+            if let helper, let second = try input.takeRecords(maximum: max(limit, 1), quoted: Parser.quotedRecords) {
                 helper.submit(second.bytes, firstLine: nextLine)
                 nextLine += second.lines
                 pending = true
-            } else {
+            } else if helper != nil {
                 finished = true
             }
             try parser.parse(chunk: UnsafeRawBufferPointer(own), firstLine: firstLine, into: &batch)

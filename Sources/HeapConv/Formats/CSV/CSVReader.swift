@@ -12,10 +12,14 @@ import Darwin
 /// at line breaks outside quotes, so a quoted cell may still span lines.
 public struct CSVReader: EventReader {
     private let input: InputBuffer
+    private let parallel: Bool
     private var chunks: ParallelChunks<CSVRecordParser>?
 
-    public init(source: any ByteSource) {
+    /// Reads `source`; with `parallel` (the default) every second chunk of rows is parsed on a helper
+    /// thread, without it everything happens on the caller's thread (fuzzing, embedding).
+    public init(source: any ByteSource, parallel: Bool = true) {
         input = InputBuffer(source: source)
+        self.parallel = parallel
     }
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
@@ -27,7 +31,7 @@ public struct CSVReader: EventReader {
             let columns = try header.readHeader()
             header.consumeRecord()
             chunks = ParallelChunks(input: input, parser: CSVRecordParser(columns: columns),
-                                    helper: CSVRecordParser(columns: columns), firstLine: header.lineNumber)
+                                    helper: parallel ? CSVRecordParser(columns: columns) : nil, firstLine: header.lineNumber)
         }
         return try chunks!.read(into: &batch, limit: limit)
     }

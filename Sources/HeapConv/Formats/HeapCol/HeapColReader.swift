@@ -10,11 +10,19 @@ import CZlib
 public struct HeapColReader: EventReader {
     private let decoder: HeapColDecoder
 
-    /// Reads the header from `source`, the compressed file.
+    /// Reads the header from `source`, the compressed file. With `readAhead` (the default) the file is
+    /// decompressed on a thread of its own ahead of the decoder; without it, on the caller's thread.
     ///
     /// - Throws: `.malformedInput` when the stream is not heapcol or has an unsupported major version.
-    public init(source: any ByteSource, name: String = "<heapcol>") throws(ConversionError) {
-        decoder = try HeapColDecoder(source: ThreadedSource(try GzipSource(source, name: name)))
+    public init(source: any ByteSource, name: String = "<heapcol>", readAhead: Bool = true) throws(ConversionError) {
+        let inflated = try GzipSource(source, name: name)
+        decoder = try HeapColDecoder(source: readAhead ? ThreadedSource(inflated) : inflated)
+    }
+
+    /// Reads a heapcol stream that is already decompressed (the bytes inside the file's gzip member): for
+    /// fuzzing the decoder itself, which mutated gzip (with its CRC) rarely reaches.
+    public init(uncompressed source: any ByteSource) throws(ConversionError) {
+        decoder = try HeapColDecoder(source: source)
     }
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {

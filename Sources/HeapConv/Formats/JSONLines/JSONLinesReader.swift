@@ -14,8 +14,11 @@ import Darwin
 public struct JSONLinesReader: EventReader {
     private var chunks: ParallelChunks<JSONLineParser>
 
-    public init(source: any ByteSource) {
-        chunks = ParallelChunks(input: InputBuffer(source: source), parser: JSONLineParser(), helper: JSONLineParser())
+    /// Reads `source`; with `parallel` (the default) every second chunk is parsed on a helper thread,
+    /// without it everything happens on the caller's thread (fuzzing, embedding).
+    public init(source: any ByteSource, parallel: Bool = true) {
+        chunks = ParallelChunks(input: InputBuffer(source: source), parser: JSONLineParser(),
+                                helper: parallel ? JSONLineParser() : nil)
     }
 
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {

@@ -49,41 +49,53 @@ struct BufferHeader {
 
     var isCompressed: Bool { flags & Flag.compressed != 0 }
 
-    /// What is wrong with this header for a buffer at `offset` in a file of `fileSize` bytes, or `nil`.
-    /// `logicalSize` (the log file's `BufferSize`) bounds every buffer: an uncompressed one's size, a compressed
-    /// one's data.
-    func problem(at offset: UInt64, fileSize: UInt64, logicalSize: UInt32) -> String? {
-        if bufferSize == 0 { return "buffer size is 0" }
-        if bufferSize < UInt32(Self.size) {
-            return "buffer size \(bufferSize.hex) is smaller than the 0x48-byte buffer header"
-        }
-        if bufferSize > Self.maximumSize {
-            return "buffer size \(bufferSize.hex) exceeds the maximum \(Self.maximumSize.hex)"
-        }
-        if !isCompressed, bufferSize > logicalSize {
-            return "buffer size \(bufferSize.hex) exceeds the log file's buffer size \(logicalSize.hex)"
-        }
+    /// The first rule this header breaks for a buffer at `offset` in a file of `fileSize` bytes: decided
+    /// without building text, since resynchronising after damage tests a header at every byte.
+    enum Violation {
+        case zeroSize, smallerThanHeader, overMaximum, overLogicalSize, pastEndOfFile(left: UInt64)
+        case dataEndInHeader, compressedDataEndOverLogicalSize, dataEndOverSize
+    }
+
+    /// The first rule broken, or `nil`. `logicalSize` (the log file's `BufferSize`) bounds every buffer: an
+    /// uncompressed one's size, a compressed one's data.
+    @inline(__always)
+    func violation(at offset: UInt64, fileSize: UInt64, logicalSize: UInt32) -> Violation? {
+        if bufferSize == 0 { return .zeroSize }
+        if bufferSize < UInt32(Self.size) { return .smallerThanHeader }
+        if bufferSize > Self.maximumSize { return .overMaximum }
+        if !isCompressed, bufferSize > logicalSize { return .overLogicalSize }
         let left = fileSize - offset
-        if UInt64(bufferSize) > left {
-            return "buffer size \(bufferSize.hex) runs past the end of the file (\(left.hex) bytes left)"
-        }
-        if dataEnd < UInt32(Self.size) {
-            return "buffer data end (Offset) \(dataEnd.hex) lies inside the 0x48-byte buffer header"
-        }
+        if UInt64(bufferSize) > left { return .pastEndOfFile(left: left) }
+        if dataEnd < UInt32(Self.size) { return .dataEndInHeader }
         if isCompressed {
-            if dataEnd > logicalSize {
-                return "compressed buffer data end (Offset) \(dataEnd.hex) exceeds the log file's buffer size \(logicalSize.hex)"
-            }
+            if dataEnd > logicalSize { return .compressedDataEndOverLogicalSize }
         } else if dataEnd > bufferSize {
-            return "buffer data end (Offset) \(dataEnd.hex) exceeds the buffer size \(bufferSize.hex)"
+            return .dataEndOverSize
         }
         return nil
+    }
+
+    /// What is wrong with this header for a buffer at `offset` in a file of `fileSize` bytes, or `nil`
+    /// (the message for ``violation(at:fileSize:logicalSize:)``).
+    func problem(at offset: UInt64, fileSize: UInt64, logicalSize: UInt32) -> String? {
+        switch violation(at: offset, fileSize: fileSize, logicalSize: logicalSize) {
+        case nil: nil
+        case .zeroSize: "buffer size is 0"
+        case .smallerThanHeader: "buffer size \(bufferSize.hex) is smaller than the 0x48-byte buffer header"
+        case .overMaximum: "buffer size \(bufferSize.hex) exceeds the maximum \(Self.maximumSize.hex)"
+        case .overLogicalSize: "buffer size \(bufferSize.hex) exceeds the log file's buffer size \(logicalSize.hex)"
+        case .pastEndOfFile(let left): "buffer size \(bufferSize.hex) runs past the end of the file (\(left.hex) bytes left)"
+        case .dataEndInHeader: "buffer data end (Offset) \(dataEnd.hex) lies inside the 0x48-byte buffer header"
+        case .compressedDataEndOverLogicalSize:
+            "compressed buffer data end (Offset) \(dataEnd.hex) exceeds the log file's buffer size \(logicalSize.hex)"
+        case .dataEndOverSize: "buffer data end (Offset) \(dataEnd.hex) exceeds the buffer size \(bufferSize.hex)"
+        }
     }
 
     /// Whether the header looks like a real buffer header (used to find the next buffer after a damaged one
     /// under `--keep-going`): it must pass ``problem(at:fileSize:logicalSize:)`` and have a known type and
     /// no unknown flags.
     func isPlausible(at offset: UInt64, fileSize: UInt64, logicalSize: UInt32) -> Bool {
-        problem(at: offset, fileSize: fileSize, logicalSize: logicalSize) == nil && type <= 7 && flags & ~0x7F == 0
+        type <= 7 && flags & ~0x7F == 0 && violation(at: offset, fileSize: fileSize, logicalSize: logicalSize) == nil
     }
 }

@@ -63,7 +63,7 @@ struct BufferLoader {
     /// error when it no longer does (the file changed while heapconv read it).
     func validatedHeader(at offset: UInt64) throws(ConversionError) -> BufferHeader {
         let header = try header(at: offset)
-        guard offset < input.size, header.problem(at: offset, fileSize: input.size, logicalSize: logicalSize) == nil else {
+        guard offset < input.size, header.violation(at: offset, fileSize: input.size, logicalSize: logicalSize) == nil else {
             throw ConversionError(.io, at: .offset(offset), "the buffer changed since heapconv first read it (the file is being written?)")
         }
         return header

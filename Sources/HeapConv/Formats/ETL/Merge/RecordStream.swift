@@ -221,29 +221,33 @@ struct ThreadSet {
     @inline(__always)
     mutating func insert(_ thread: UInt32) {
         if thread < Self.bitmapLimit {
-            if bitmap.isEmpty { bitmap = [UInt64](repeating: 0, count: Int(Self.bitmapLimit) / 64) }
-            bitmap[Int(thread >> 6)] |= 1 << UInt64(thread & 63)
+            let word = Int(thread >> 6)
+            if word >= bitmap.count { grow(to: word) }
+            bitmap[word] |= 1 << UInt64(thread & 63)
         } else {
             others.insert(thread)
         }
     }
 
+    /// Makes the bitmap hold `word`, doubling (at least 64 words, at most the limit's).
+    private mutating func grow(to word: Int) {
+        var count = max(bitmap.count, 64)
+        while count <= word { count *= 2 }
+        bitmap += [UInt64](repeating: 0, count: min(count, Int(Self.bitmapLimit) / 64) - bitmap.count)
+    }
+
     /// Adds every thread of `other`.
     mutating func formUnion(_ other: ThreadSet) {
-        if !other.bitmap.isEmpty {
-            if bitmap.isEmpty {
-                bitmap = other.bitmap
-            } else {
-                for i in bitmap.indices { bitmap[i] |= other.bitmap[i] }
-            }
-        }
+        if other.bitmap.count > bitmap.count { grow(to: other.bitmap.count - 1) }
+        for i in other.bitmap.indices { bitmap[i] |= other.bitmap[i] }
         others.formUnion(other.others)
     }
 
     @inline(__always)
     func contains(_ thread: UInt32) -> Bool {
         if thread < Self.bitmapLimit {
-            return !bitmap.isEmpty && bitmap[Int(thread >> 6)] & (1 << UInt64(thread & 63)) != 0
+            let word = Int(thread >> 6)
+            return word < bitmap.count && bitmap[word] & (1 << UInt64(thread & 63)) != 0
         }
         return others.contains(thread)
     }

@@ -93,9 +93,10 @@ struct BufferChain {
             }
         }
         if candidates.contains(size) { return size }
-        // Scan for the next plausible header, one chunk at a time.
-        let chunk = ByteStorage(capacity: 1 << 20)
+        // Scan for the next plausible header, one chunk (of at most 1 MiB) at a time.
         var start = offset + 1
+        guard start + UInt64(BufferHeader.size) <= size else { return size }
+        let chunk = ByteStorage(capacity: Int(min(1 << 20, size - start)))
         while start + UInt64(BufferHeader.size) <= size {
             let count = Int(min(UInt64(chunk.capacity), size - start))
             let bytes = chunk.prefix(count)
@@ -103,6 +104,12 @@ struct BufferChain {
             let view = ByteView(UnsafeRawBufferPointer(bytes))
             var i = 0
             while i + BufferHeader.size <= count {
+                // Most positions fail on the size alone: test it before parsing the whole header.
+                let bufferSize = view.u32(i)
+                if bufferSize < UInt32(BufferHeader.size) || bufferSize > BufferHeader.maximumSize {
+                    i += 1
+                    continue
+                }
                 let candidate = BufferHeader(view.slice(i, BufferHeader.size)!)
                 if candidate.isPlausible(at: start + UInt64(i), fileSize: size, logicalSize: logicalBufferSize) {
                     return start + UInt64(i)
