@@ -91,10 +91,12 @@ public enum ETLRecords {
         return w.bytes
     }
 
-    /// A classic EVENT_TRACE_HEADER record (0x30), or with `instance` an EVENT_INSTANCE_GUID_HEADER (0x48).
+    /// A classic EVENT_TRACE_HEADER record (FULL_HEADER, 0x30), or with `instance` an EVENT_INSTANCE_GUID_HEADER
+    /// (0x48) (FORMAT.md §2.4): `type` is the opcode (Class.Type @4), then Class.Level @5 and Class.Version (u16)
+    /// @6 — the KernelTraceControl ImageID records are FULL_HEADERs of version 2.
     public static func classic(
-        _ width: ETLPointerWidth, instance: Bool = false, guid: [UInt8], type: UInt8 = 0, thread: UInt32,
-        process: UInt32, ticks: Int64, payload: [UInt8] = []
+        _ width: ETLPointerWidth, instance: Bool = false, guid: [UInt8], type: UInt8 = 0, level: UInt8 = 0,
+        version: UInt16 = 0, thread: UInt32, process: UInt32, ticks: Int64, payload: [UInt8] = []
     ) -> [UInt8] {
         precondition(guid.count == 16)
         let headerSize = instance ? 0x48 : 0x30
@@ -103,8 +105,8 @@ public enum ETLRecords {
         w.u8(instance ? (width == .bits32 ? 0x0B : 0x15) : (width == .bits32 ? 0x0A : 0x14))
         w.u8(0xC0)
         w.u8(type)
-        w.u8(0)
-        w.u16(0)
+        w.u8(level)
+        w.u16(version)
         w.u32(thread)
         w.u32(process)
         w.i64(ticks)

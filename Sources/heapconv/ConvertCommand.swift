@@ -62,6 +62,9 @@ struct ConvertOptions: ParsableArguments {
     @Flag(help: "Chrome trace: leave out the per-event instants (for huge traces).")
     var noInstants = false
 
+    @Flag(help: "JSON Lines and CSV: add a 'frames' field naming each stack frame as module+0xoffset (ntdll.dll+0x1a2b3), from the trace's image records.")
+    var frames = false
+
     @Flag(help: "Exit with status 1 when no event was written (the output is still complete).")
     var failIfEmpty = false
 
@@ -88,6 +91,7 @@ struct ConvertOptions: ParsableArguments {
         if let level { options.compressionLevel = level }
         options.lifetimes = lifetimes.flatMap(LifetimeSelection.init(argument:)) ?? .none
         options.noInstants = noInstants
+        options.frames = frames
         options.quiet = quiet
         let meter = (progress ?? isTerminal(2)) && !quiet ? ProgressMeter() : nil
         do {

@@ -12,8 +12,8 @@ struct FilterOptions: ParsableArguments {
     var heaps: [String] = []
 
     @Option(name: .customLong("event"), parsing: .singleValue,
-            help: ArgumentHelp("Keep only these kinds: \(EventKind.allCases.map(\.name).joined(separator: ", ")).", valueName: "kind"),
-            completion: .list(EventKind.allCases.map(\.name)))
+            help: ArgumentHelp("Keep only these kinds: \(EventKind.heapKinds.map(\.name).joined(separator: ", ")).", valueName: "kind"),
+            completion: .list(EventKind.heapKinds.map(\.name)))
     var kinds: [String] = []
 
     @Option(help: ArgumentHelp("Keep events at or after TIME: ISO 8601 (2019-04-17T18:40:00.5Z) or an offset from the first event (+1.5s, +250ms, +10us, +500ns, +2m).", valueName: "time"))
@@ -21,6 +21,9 @@ struct FilterOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Keep events before TIME (same forms as --since).", valueName: "time"))
     var until: String?
+
+    @Flag(help: "Leave out the trace's process, thread and image records (kept by default: they name processes, threads and stack frames).")
+    var noContext = false
 
     func filter() throws -> EventFilter {
         var filter = EventFilter()
@@ -37,8 +40,8 @@ struct FilterOptions: ParsableArguments {
             filter.heaps.insert(heap)
         }
         for item in kinds.flatMap({ $0.split(separator: ",") }) {
-            guard let kind = EventKind(name: trimmed(item).lowercased()) else {
-                throw ValidationError("--event takes \(EventKind.allCases.map(\.name).joined(separator: ", ")), not '\(item)'")
+            guard let kind = EventKind(name: trimmed(item).lowercased()), !kind.isContext else {
+                throw ValidationError("--event takes \(EventKind.heapKinds.map(\.name).joined(separator: ", ")), not '\(item)'")
             }
             filter.kinds.insert(kind)
         }
@@ -50,6 +53,7 @@ struct FilterOptions: ParsableArguments {
             guard let bound = TimeBound(argument: until) else { throw ValidationError("--until: cannot read '\(until)' as an ISO 8601 time or +offset") }
             filter.until = bound
         }
+        filter.dropsContext = noContext
         return filter
     }
 }

@@ -132,7 +132,7 @@ public struct LiveHeapState {
             heaps[s].totals.liveBlocks = 0
             heaps[s].blocks = AddressMap()
             return .changed(key)
-        case .create, .expand, .contract, .snapshot, .other:
+        case .create, .expand, .contract, .snapshot, .other, .process, .thread, .image:
             return .none
         }
     }

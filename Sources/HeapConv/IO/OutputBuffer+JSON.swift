@@ -34,3 +34,24 @@ extension OutputBuffer {
         cursor.append(UInt8(ascii: "]"))
     }
 }
+
+extension OutputBuffer {
+    /// Appends a stack as a JSON array of frame names (`"ntdll.dll+0x1a2b3"`, or `"0x..."` outside any
+    /// module) through `cursor`, making room frame by frame. Leaves at least `reserveAfter` bytes of room.
+    func appendFrameNames(_ frames: some Collection<UInt64>, processID: UInt32, modules: ModuleMap, reserveAfter: Int,
+                          to cursor: inout OutputCursor) throws(ConversionError) {
+        let perFrame = modules.maximumFrameNameLength + 4
+        try ensureRoom(2 + reserveAfter, in: &cursor)
+        cursor.append(UInt8(ascii: "["))
+        var first = true
+        for frame in frames {
+            try ensureRoom(perFrame + 1 + reserveAfter, in: &cursor)
+            if !first { cursor.append(UInt8(ascii: ",")) }
+            first = false
+            cursor.append(UInt8(ascii: "\""))
+            modules.appendFrameName(frame, processID: processID, to: &cursor)
+            cursor.append(UInt8(ascii: "\""))
+        }
+        cursor.append(UInt8(ascii: "]"))
+    }
+}

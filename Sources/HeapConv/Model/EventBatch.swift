@@ -1,4 +1,5 @@
-/// A batch of events and the frames of their call stacks: the unit that moves between pipeline stages.
+/// A batch of events, the frames of their call stacks and the strings of their context records: the unit
+/// that moves between pipeline stages.
 ///
 /// Batches are reused: a stage clears one with ``removeAll()`` and fills it again, so the arrays keep their
 /// capacity and steady-state conversion does not allocate.
@@ -7,6 +8,8 @@ public struct EventBatch: Sendable {
     public var events: [HeapEvent]
     /// Frame addresses of every stack in the batch; an event's ``StackRef`` indexes into it.
     public var frames: [UInt64]
+    /// UTF-8 bytes of every string of the batch's context records; a ``TextRef`` indexes into it.
+    public var text: [UInt8]
 
     /// The number of events a stage puts into a batch before handing it on.
     public static let defaultCapacity = 4096
@@ -15,6 +18,7 @@ public struct EventBatch: Sendable {
         events = []
         events.reserveCapacity(capacity)
         frames = []
+        text = []
     }
 
     /// Empties the batch, keeping its storage.
@@ -22,6 +26,7 @@ public struct EventBatch: Sendable {
     public mutating func removeAll() {
         events.removeAll(keepingCapacity: true)
         frames.removeAll(keepingCapacity: true)
+        text.removeAll(keepingCapacity: true)
     }
 
     /// Number of events.
@@ -52,15 +57,44 @@ public struct EventBatch: Sendable {
         return ref
     }
 
-    /// Appends `event`, copying its stack out of `source`'s frame storage.
+    /// Appends `event`, copying its stack and strings out of `source`'s storage.
     @inlinable
     public mutating func append(_ event: HeapEvent, from source: EventBatch) {
+        let event = event.isContext ? event.remappingText { appendText(source.text($0)) } : event
         let ref = event.context.stack
         if ref.isPresent {
             append(event, stack: source.frames[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)])
         } else {
             events.append(event)
         }
+    }
+
+    /// Stores `bytes` (UTF-8) in the text arena and returns their reference; `nil` gives ``TextRef/none``.
+    @inlinable
+    public mutating func appendText(_ bytes: (some Collection<UInt8>)?) -> TextRef {
+        guard let bytes else { return .none }
+        let ref = TextRef(offset: UInt32(truncatingIfNeeded: text.count), count: UInt32(bytes.count))
+        text.append(contentsOf: bytes)
+        return ref
+    }
+
+    /// Stores `string` (UTF-8) in the text arena; an empty string is ``TextRef/none`` (the trace has no
+    /// value).
+    @inlinable
+    public mutating func appendText(_ string: String) -> TextRef {
+        string.isEmpty ? .none : appendText(Array(string.utf8))
+    }
+
+    /// The bytes a ``TextRef`` of this batch refers to; `nil` for ``TextRef/none``.
+    @inlinable
+    public func text(_ ref: TextRef) -> ArraySlice<UInt8>? {
+        guard ref.isPresent else { return nil }
+        return text[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)]
+    }
+
+    /// A string of this batch as a `String` (for analyses and tests; writers copy the bytes).
+    public func string(_ ref: TextRef) -> String? {
+        text(ref).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The frames of `event`'s stack, innermost first; `nil` when it has none.
@@ -76,17 +110,30 @@ public struct EventBatch: Sendable {
         return frames[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)]
     }
 
-    /// Runs `body` with the batch's frames borrowed as a ``FrameView``: writers look up every event's stack
-    /// through it without the retain and release an array slice costs per stack.
+    /// Runs `body` with the batch's frames and text borrowed as a ``FrameView``: writers look up every
+    /// event's stack and strings through it without the retain and release an array slice costs each time.
     @inline(__always)
     func withFrameView<R, E: Error>(_ body: (FrameView) throws(E) -> R) throws(E) -> R {
-        try frames.withUnsafeBufferPointer { (buffer) throws(E) -> R in try body(FrameView(frames: buffer)) }
+        try frames.withUnsafeBufferPointer { (buffer) throws(E) -> R in
+            try text.withUnsafeBufferPointer { (text) throws(E) -> R in try body(FrameView(frames: buffer, text: text)) }
+        }
     }
 }
 
-/// A batch's frames while ``EventBatch/withFrameView(_:)`` borrows them.
+/// A batch's frames and text while ``EventBatch/withFrameView(_:)`` borrows them.
 struct FrameView {
     fileprivate let frames: UnsafeBufferPointer<UInt64>
+    fileprivate let text: UnsafeBufferPointer<UInt8>
+
+    /// The bytes `ref` refers to; `nil` for ``TextRef/none``.
+    @inline(__always)
+    func text(_ ref: TextRef) -> UnsafeBufferPointer<UInt8>? {
+        guard ref.isPresent else { return nil }
+        let start = Int(ref.offset)
+        let end = start + Int(ref.count)
+        precondition(end <= text.count, "text reference outside its batch's text")
+        return UnsafeBufferPointer(rebasing: text[start..<end])
+    }
 
     /// The frames `ref` refers to, innermost first; `nil` for ``StackRef/none``.
     @inline(__always)

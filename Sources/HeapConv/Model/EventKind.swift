@@ -9,6 +9,16 @@ public enum EventKind: UInt8, CaseIterable, Hashable, Sendable, Comparable {
     case contract = 6
     case snapshot = 7
     case other = 8
+    /// Context records: what processes, threads and images the trace saw (not Heap-provider events).
+    case process = 9
+    case thread = 10
+    case image = 11
+
+    /// The kinds of Heap-provider events, in code order: what `--event` selects and heapcol counts.
+    public static let heapKinds: [EventKind] = allCases.filter { !$0.isContext }
+
+    /// Whether this is a context record kind (process, thread, image).
+    @inlinable public var isContext: Bool { rawValue >= EventKind.process.rawValue }
 
     /// The name the text formats use in their `event` field.
     public var name: String {
@@ -22,6 +32,9 @@ public enum EventKind: UInt8, CaseIterable, Hashable, Sendable, Comparable {
         case .contract: "contract"
         case .snapshot: "snapshot"
         case .other: "other"
+        case .process: "process"
+        case .thread: "thread"
+        case .image: "image"
         }
     }
 
@@ -43,6 +56,9 @@ public enum EventKind: UInt8, CaseIterable, Hashable, Sendable, Comparable {
         case .contract: "HeapContract"
         case .snapshot: "HeapSnapShot"
         case .other: "HeapEvent"
+        case .process: "Process"
+        case .thread: "Thread"
+        case .image: "Image"
         }
     }
 

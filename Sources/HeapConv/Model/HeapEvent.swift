@@ -23,6 +23,14 @@ public enum HeapEvent: Hashable, Sendable {
     case snapshot(EventContext, HeapSnapshotFields)
     /// Any other Heap-provider event (lock, unlock, walk, commit, ...): its opcode and heap, nothing more.
     case other(EventContext, opcode: UInt8)
+    /// A process started, ended or was listed (kernel Process events): a context record, not a heap event.
+    /// Its context's heap is 0, its thread 0, it has no stack.
+    case process(EventContext, ProcessFields)
+    /// A thread started, ended or was listed (kernel Thread events): a context record.
+    case thread(EventContext, ThreadFields)
+    /// An image (EXE, DLL, driver) was loaded, unloaded or listed (kernel Image events, with the PDB
+    /// identity of a merged trace's DbgID record): a context record.
+    case image(EventContext, ImageFields)
 
     /// The kind of the event.
     @inlinable
@@ -37,8 +45,14 @@ public enum HeapEvent: Hashable, Sendable {
         case .contract: .contract
         case .snapshot: .snapshot
         case .other: .other
+        case .process: .process
+        case .thread: .thread
+        case .image: .image
         }
     }
+
+    /// Whether this is a context record (process, thread, image) rather than a Heap-provider event.
+    @inlinable public var isContext: Bool { kind.isContext }
 
     /// Time, process, thread, CPU, heap and stack of the event.
     @inlinable
@@ -46,7 +60,8 @@ public enum HeapEvent: Hashable, Sendable {
         get {
             switch self {
             case .create(let c, _), .alloc(let c, _, _, _), .realloc(let c, _, _, _, _, _), .free(let c, _, _),
-                .destroy(let c), .expand(let c, _), .contract(let c, _), .snapshot(let c, _), .other(let c, _):
+                .destroy(let c), .expand(let c, _), .contract(let c, _), .snapshot(let c, _), .other(let c, _),
+                .process(let c, _), .thread(let c, _), .image(let c, _):
                 return c
             }
         }
@@ -62,10 +77,36 @@ public enum HeapEvent: Hashable, Sendable {
             case .contract(_, let f): self = .contract(newValue, f)
             case .snapshot(_, let f): self = .snapshot(newValue, f)
             case .other(_, let op): self = .other(newValue, opcode: op)
+            case .process(_, let f): self = .process(newValue, f)
+            case .thread(_, let f): self = .thread(newValue, f)
+            case .image(_, let f): self = .image(newValue, f)
             }
         }
     }
 
     /// UTC nanoseconds since the Unix epoch.
     @inlinable public var timestamp: Int64 { context.timestamp }
+}
+
+extension HeapEvent {
+    /// The event with every ``TextRef`` passed through `remap` (context records only; heap events have no
+    /// text): how a stage that moves text into another arena rewrites the references.
+    @inlinable
+    public func remappingText(_ remap: (TextRef) -> TextRef) -> HeapEvent {
+        switch self {
+        case .process(let c, var f):
+            f.name = remap(f.name)
+            f.commandLine = remap(f.commandLine)
+            return .process(c, f)
+        case .thread(let c, var f):
+            f.name = remap(f.name)
+            return .thread(c, f)
+        case .image(let c, var f):
+            f.name = remap(f.name)
+            f.pdb = remap(f.pdb)
+            return .image(c, f)
+        default:
+            return self
+        }
+    }
 }

@@ -6,8 +6,10 @@ import Darwin
 
 /// What a finished conversion did.
 public struct ConversionReport: Sendable {
-    /// Events the writer received (after filters).
+    /// Events the writer received (after filters), context records included.
     public var eventsWritten: UInt64 = 0
+    /// Heap events the writer received (after filters): ``eventsWritten`` without the context records.
+    public var heapEventsWritten: UInt64 { eventsWritten - input.keptContextRecords }
     /// Bytes of output (compressed size for gzip'd outputs is not tracked here: this is what the writer formatted).
     public var bytesFormatted: UInt64 = 0
     /// Lines the writer wants the user to see.
@@ -66,7 +68,7 @@ public enum Conversion {
             report.bytesFormatted = output.totalBytes
             report.writerReport = writer.report
             report.skippedProblems = reader.skippedProblems
-            if report.eventsWritten == 0 {
+            if report.heapEventsWritten == 0 {
                 report.emptyWarning = EmptyOutput.warning(input: report.input, filter: options.filter,
                                                           inputName: inputName, emptyHint: inputFormat.emptyHint)
             }

@@ -21,6 +21,8 @@ public struct ConversionOptions: Sendable {
     public var lifetimes: LifetimeSelection = .none
     /// Chrome trace: leave out the per-event instants.
     public var noInstants = false
+    /// JSON Lines and CSV: add each heap event's stack as `module+0xoffset` names (`frames`).
+    public var frames = false
     /// Print nothing but errors.
     public var quiet = false
     /// Print a progress line (when standard error is a terminal).
@@ -61,6 +63,7 @@ public enum FormatOption: String, Sendable, CaseIterable {
     case noInstants = "--no-instants"
     case keepGoing = "--keep-going"
     case fileOrder = "--file-order"
+    case frames = "--frames"
 
     /// Whether the input's reader takes the option (else the output's writer).
     public var isReaderOption: Bool { self == .keepGoing || self == .fileOrder }
@@ -74,6 +77,7 @@ extension ConversionOptions {
         if noInstants { set.append(.noInstants) }
         if keepGoing { set.append(.keepGoing) }
         if fileOrder { set.append(.fileOrder) }
+        if frames { set.append(.frames) }
         return set
     }
 

@@ -231,6 +231,8 @@ enum ChromeChecks {
             args["process_id"] = String(f.processID)
         case .other(_, let opcode):
             args["opcode"] = String(opcode)
+        case .process, .thread, .image:
+            return [:]
         }
         return args
     }

@@ -179,7 +179,8 @@ import Testing
         let provider = ETLRecords.guid("222962ab-6180-4b88-a825-346b75f2a24a")
         let bytes = ETLTestSupport.trace(.bits64) { b in
             b.appendBuffer(cpu: 0, records: [
-                ETLRecords.system(.bits64, group: 0x03, opcode: 1, thread: 1, process: 2, ticks: 5_000_050, payload: [1, 2, 3]),
+                // Process group, opcode 11 (Terminate): not a context record heapconv reads.
+                ETLRecords.system(.bits64, group: 0x03, opcode: 11, thread: 1, process: 2, ticks: 5_000_050, payload: [1, 2, 3]),
                 ETLRecords.eventHeader(.bits64, provider: provider, thread: 1, process: 2, ticks: 5_000_060,
                                        extendedItems: [(type: 6, data: [1, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9])],
                                        userData: [1, 2, 3]),
@@ -188,7 +189,8 @@ import Testing
                 ETLRecords.message(number: 3, payload: [1, 2, 3, 4, 5]),
                 ETLRecords.perfinfo(.bits32, group: 0x0F, opcode: 0x2E, ticks: 5_000_090, payload: [0, 0, 0, 0]),
                 ETLHeapRecords.alloc(h, heap: Self.v(.bits64, 1), size: 1, address: 2, source: 3),
-                ETLRecords.system(.bits32, compact: true, group: 0x05, opcode: 1, thread: 1, process: 2, ticks: 5_000_110, payload: []),
+                // Thread group, opcode 0x24 (context switch): not a context record heapconv reads.
+                ETLRecords.system(.bits32, compact: true, group: 0x05, opcode: 0x24, thread: 1, process: 2, ticks: 5_000_110, payload: []),
             ])
         }
         let (events, _, reader) = try ETLTestSupport.readAll(bytes)

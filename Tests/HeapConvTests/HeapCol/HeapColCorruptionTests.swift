@@ -85,8 +85,10 @@ import Testing
         var batch = EventBatch()
         batch.append(Self.expectedAlloc.event, stack: Self.expectedAlloc.stack!)
         #expect(try H.gunzip(try H.write([batch])) == bytes)
-        // The same bytes, assembled from the columns as §5 and §6 describe them.
-        #expect(Self.stream([(0x52, Self.rowGroup(Self.allocColumns())), (0x46, Self.footer())]) == bytes)
+        // The same bytes, assembled from the columns as §5 and §6 describe them, with the 1.1 header and
+        // footer (four more zeros: no context records).
+        #expect(Self.stream([(0x52, Self.rowGroup(Self.allocColumns())), (0x46, Self.footer() + [0, 0, 0, 0])],
+                            header: HeapColFormat.magic + [1, 1]) == bytes)
     }
 
     @Test func theSpecsStackBaseExampleReads() throws {
@@ -114,7 +116,8 @@ import Testing
     @Test func aLaterMinorVersionsBlocksAndColumnsAreSkipped() throws {
         var body = Self.rowGroup(Self.allocColumns())
         body += H.plainColumn(18, [1, 2, 3]) + H.plainColumn(300, [9])
-        let s = Self.stream([(0x4D, [1, 2, 3]), (0x52, body), (0x58, []), (0x46, Self.footer() + [5, 6])],
+        // A 1.9 footer: the eleven 1.0 values, the four 1.1 values (no context records), then two unknown ones.
+        let s = Self.stream([(0x4D, [1, 2, 3]), (0x52, body), (0x58, []), (0x46, Self.footer() + [0, 0, 0, 0, 5, 6])],
                             header: HeapColFormat.magic + [1, 9])
         #expect(try H.read(try H.gzip(s)) == [Self.expectedAlloc])
     }

@@ -68,8 +68,8 @@ import Testing
         let file = try H.write([])
         #expect(try H.read(file).isEmpty)
         let stream = try H.gunzip(file)
-        // Header, then a footer of eleven zeros.
-        #expect(stream == HeapColFormat.magic + [1, 0] + H.block(tag: HeapColFormat.footerTag, body: [UInt8](repeating: 0, count: 11)))
+        // The 1.1 header, then a footer of fifteen zeros.
+        #expect(stream == HeapColFormat.magic + [1, 1] + H.block(tag: HeapColFormat.footerTag, body: [UInt8](repeating: 0, count: 15)))
     }
 
     @Test func randomFieldsOfEveryWidthRoundTrip() throws {

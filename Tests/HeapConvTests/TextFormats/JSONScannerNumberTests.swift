@@ -16,7 +16,7 @@ import Testing
     static func scan<T>(_ text: String, _ suffix: String, _ body: (inout JSONScanner) -> T) -> (T, Int) {
         let line = Array((text + suffix).utf8)
         return line.withUnsafeBytes { bytes in
-            var scanner = JSONScanner(line: bytes)
+            var scanner = JSONScanner(line: bytes, scratch: ByteStorage())
             let value = body(&scanner)
             return (value, scanner.position)
         }

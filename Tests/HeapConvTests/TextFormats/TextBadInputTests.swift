@@ -31,7 +31,15 @@ import Testing
         (#"{"event":"free","ts":1,"pid":2,"tid":3,"heap":"0x4","address":"0x5","size":6,"source":"mainpath"}"#, 2, nil, #""size" does not apply to a free event"#),
         (#"{"ts":1}"#, 2, nil, #"missing "event""#),
         (#"{"event":"alloc"} x"#, 2, 19, "unexpected text after the event object"),
-        (#"{"event":"al\u006coc"}"#, 2, 13, "escape sequences are not expected"),
+        (#"{"event":"process","ts":1,"pid":2,"state":"load"}"#, 2, nil, #"a process record cannot have the state "load""#),
+        (#"{"event":"image","ts":1,"pid":2,"state":"load","address":"0x1","size":1,"pdb_name":"a.pdb"}"#, 2, nil, #"missing "pdb_guid""#),
+        (#"{"event":"image","ts":1,"pid":2,"state":"load","address":"0x1","size":1,"pdb_guid":"nope"}"#, 2, 84, #"expected a GUID"#),
+        (#"{"event":"thread","ts":1,"pid":2,"state":"start"}"#, 2, nil, #"missing "tid""#),
+        (#"{"event":"process","ts":1,"pid":2,"state":"start","heap":"0x1"}"#, 2, nil, #""heap" does not apply to a process event"#),
+        (#"{"event":"process","ts":1,"pid":2,"state":"start","exit_status":1}"#, 2, nil, #""exit_status" does not apply"#),
+        (#"{"event":"process","ts":1,"pid":2,"state":"end","exit_status":2147483648}"#, 2, 63, #"expected an integer from -2147483648 to 2147483647"#),
+        (#"{"event":"process","ts":1,"pid":2,"state":"end","name":"a\qb"}"#, 2, 58, #"unknown escape sequence"#),
+        (#"{"event":"process","ts":1,"pid":2,"state":"end","name":"a\u12"}"#, 2, 58, #"expected four hex digits after \u"#),
         (#"{"event":"alloc"#, 2, 10, "unterminated string"),
         (#"{"event" "alloc"}"#, 2, 10, #"expected ":" after a key"#),
         (#"{"event"  ,"alloc"}"#, 2, 11, #"expected ":" after a key"#),
@@ -75,7 +83,7 @@ import Testing
         #expect(Codecs.readError("", csv: true)?.message == "empty file: expected a header row")
         #expect(Codecs.readError("event,ts,pid,tid,heap,bogus\n", csv: true)?.message == #"unknown column "bogus" in the header row"#)
         #expect(Codecs.readError("event,ts,pid,tid,heap,ts\n", csv: true)?.message == #"duplicate column "ts""#)
-        #expect(Codecs.readError("event,ts,pid,tid\n", csv: true)?.message == #"the header row lacks the column "heap""#)
+        #expect(Codecs.readError("event,ts,tid\n", csv: true)?.message == #"the header row lacks the column "pid""#)
     }
 
     @Test func csvLineNumbersCountLineBreaksInsideQuotes() {

@@ -35,7 +35,7 @@ import Testing
 
         """
 
-    static let csvHeader = "event,ts,pid,tid,cpu,heap,address,size,old_address,old_size,source,flags,opcode,reserve_size,commit_size,allocated_size,committed_size,decommit_size,free_space,committed_space,reserved_space,large_ucr_space,allocated_space,no_of_ucrs,free_list_length,ucr_length,process_id,stack"
+    static let csvHeader = "event,ts,pid,tid,cpu,state,heap,address,size,old_address,old_size,source,flags,opcode,reserve_size,commit_size,allocated_size,committed_size,decommit_size,free_space,committed_space,reserved_space,large_ucr_space,allocated_space,no_of_ucrs,free_list_length,ucr_length,process_id,parent_pid,session,exit_status,name,command_line,checksum,timestamp,pdb_name,pdb_guid,pdb_age,pdb_kind,stack"
 
     @Test func jsonLinesMatchesTheHandWrittenLines() throws {
         let bytes = try Codecs.jsonl(Self.batch())
@@ -50,11 +50,11 @@ import Testing
         let text = String(decoding: try Codecs.csv(Self.batch()), as: UTF8.self)
         let rows = text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         #expect(rows[0] == Self.csvHeader)
-        #expect(rows[1] == "alloc,1555526400000010000,17185,4660,1,0x1a000000000,0x1a000001000,64,,,mainpath,,,,,,,,,,,,,,,,,0x7ff800001000;0x7ff800001001;0x7ff800001002")
-        #expect(rows[3] == "free,1555526400000040000,17185,4660,,0x1a000000000,0x1a000002000,,,,9,,,,,,,,,,,,,,,,,")
-        #expect(rows[8] == "other,9,17185,4660,,0x1a000000000,,,,,,,43,,,,,,,,,,,,,,,[]")
+        #expect(rows[1] == "alloc,1555526400000010000,17185,4660,1,,0x1a000000000,0x1a000001000,64,,,mainpath,,,,,,,,,,,,,,,,,,,,,,,,,,,,0x7ff800001000;0x7ff800001001;0x7ff800001002")
+        #expect(rows[3] == "free,1555526400000040000,17185,4660,,,0x1a000000000,0x1a000002000,,,,9,,,,,,,,,,,,,,,,,,,,,,,,,,,,")
+        #expect(rows[8] == "other,9,17185,4660,,,0x1a000000000,,,,,,,43,,,,,,,,,,,,,,,,,,,,,,,,,,[]")
         #expect(rows.count == 11 && rows[10] == "")
-        for row in rows.dropLast() { #expect(row.filter { $0 == "," }.count == 27) }
+        for row in rows.dropLast() { #expect(row.filter { $0 == "," }.count == 39) }
     }
 
     @Test func emptyInputWritesOnlyTheHeader() throws {

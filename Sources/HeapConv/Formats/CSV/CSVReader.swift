@@ -82,7 +82,7 @@ struct CSVRecordParser: ChunkParser {
     /// The columns the header row (the current record) names.
     func readHeader() throws(ConversionError) -> [EventField] {
         let known = FieldNameTable()
-        var seen: UInt32 = 0
+        var seen: UInt64 = 0
         var columns: [EventField] = []
         for (index, cell) in cells.enumerated() {
             var name = cellBytes(cell)
@@ -98,7 +98,7 @@ struct CSVRecordParser: ChunkParser {
             seen |= field.bit
             columns.append(field)
         }
-        for field in [EventField.event, .ts, .pid, .tid, .heap] where seen & field.bit == 0 {
+        for field in [EventField.event, .ts, .pid] where seen & field.bit == 0 {
             throw ConversionError(.malformedInput, at: .line(1), "the header row lacks the column \"\(field.name)\"")
         }
         return columns
@@ -128,7 +128,9 @@ struct CSVRecordParser: ChunkParser {
                 }
                 builder.setKind(kind)
             case .signed:
-                guard let value = TextScalar.signed(bytes) else { throw bad("an integer") }
+                guard let value = TextScalar.signed(bytes), field != .exitStatus || Int64(Int32.min)...Int64(Int32.max) ~= value else {
+                    throw bad(field == .exitStatus ? "an integer from -2147483648 to 2147483647" : "an integer")
+                }
                 builder.set(field, UInt64(bitPattern: value))
             case .decimal:
                 guard let value = TextScalar.decimal(bytes, maximum: field.maximum) else {
@@ -141,6 +143,21 @@ struct CSVRecordParser: ChunkParser {
             case .source:
                 guard let source = TextScalar.source(bytes) else { throw bad("a source name or number") }
                 builder.setSource(source)
+            case .state:
+                guard let state = TextScalar.state(bytes) else {
+                    throw bad("a state (" + ContextState.allCases.map(\.name).joined(separator: ", ") + ")")
+                }
+                builder.setState(state)
+            case .text:
+                builder.setText(field, batch.appendText(bytes))
+            case .guid:
+                guard let guid = PDBIdentity.guidBytes(bytes) else { throw bad("a GUID like ec83d8df-5559-46e0-b630-133ebd979266") }
+                builder.setText(field, batch.appendText(guid))
+            case .pdbKind:
+                guard TextScalar.equals(bytes, Array("il".utf8)) else { throw bad("il") }
+                builder.setIgnored(field)
+            case .derived:
+                builder.setIgnored(field)
             case .frames:
                 let start = batch.frames.count
                 if !(bytes.count == 2 && bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "]")) {
@@ -166,7 +183,7 @@ struct CSVRecordParser: ChunkParser {
                 builder.setStack(StackRef(offset: UInt32(start), count: UInt32(batch.frames.count - start)))
             }
         }
-        switch builder.build() {
+        switch builder.build(into: &batch) {
         case .success(let event): batch.append(event)
         case .failure(let problem): throw ConversionError(.malformedInput, at: .line(line), problem.message)
         }

@@ -1,27 +1,39 @@
-/// Writes RFC 4180 CSV: a header row with every ``EventField`` name, then one row per event with empty
-/// cells for the fields that do not apply (`Schemas/heap-events.tableschema.json`). No value ever needs
-/// quoting: hex, decimal and names only. A stack is its frames joined by `;`; a recorded but empty stack
-/// is `[]`, an empty cell means no stack.
+/// Writes RFC 4180 CSV: a header row with every stored ``EventField`` name, then one row per event with
+/// empty cells for the fields that do not apply (`Schemas/heap-events.tableschema.json`). Only strings of
+/// context records (names, command lines) are ever quoted. A stack is its frames joined by `;`; a recorded
+/// but empty stack is `[]`, an empty cell means no stack.
 public struct CSVWriter: EventWriter {
     let output: OutputBuffer
     private var wroteHeader = false
+    /// With `--frames`: the images that name each heap event's stack frames in a last `frames` column.
+    let modules: ModuleMap?
 
-    public init(output: OutputBuffer) {
+    public init(output: OutputBuffer, frames: Bool = false) {
         self.output = output
+        modules = frames ? ModuleMap() : nil
     }
 
     /// The header row, without its line break.
-    public static let header = EventField.allCases.map(\.name).joined(separator: ",")
+    public static let header = EventField.stored.map(\.name).joined(separator: ",")
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         if !wroteHeader { try writeHeader() }
         // One emitter for the batch: one made per event retained and released the buffer every time.
-        var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: 0))
+        var emitter = CSVFieldEmitter(output: output, cursor: try output.cursor(reserving: 0),
+                                      lastColumn: modules == nil ? EventField.stored.last! : .frames)
         let output = self.output
+        let modules = self.modules
         try batch.withFrameView { (frames) throws(ConversionError) in
             for event in batch.events {
                 emitter.startRow(try output.cursor(reserving: maximumTextEventLength))
                 try emitter.emit(event, frames: frames)
+                if let modules {
+                    if event.isContext {
+                        modules.apply(event, in: batch)
+                    } else if let stack = frames.stack(event.context.stack) {
+                        try emitter.frames(stack, processID: event.context.processID, modules: modules)
+                    }
+                }
                 emitter.endRow()
                 output.commit(emitter.cursor)
             }
@@ -30,7 +42,7 @@ public struct CSVWriter: EventWriter {
 
     private mutating func writeHeader() throws(ConversionError) {
         wroteHeader = true
-        try output.append(string: Self.header + "\r\n")
+        try output.append(string: Self.header + (modules == nil ? "" : ",frames") + "\r\n")
     }
 
     public mutating func finish() throws(ConversionError) {
@@ -45,10 +57,13 @@ struct CSVFieldEmitter: TextFieldEmitter {
     let output: OutputBuffer
     var cursor: OutputCursor
     private var column = 0
+    /// The row's last column (`stack`, or `frames` with `--frames`).
+    let lastColumn: EventField
 
-    init(output: OutputBuffer, cursor: OutputCursor) {
+    init(output: OutputBuffer, cursor: OutputCursor, lastColumn: EventField = EventField.stored.last!) {
         self.output = output
         self.cursor = cursor
+        self.lastColumn = lastColumn
     }
 
     /// Starts the next row in the room of `cursor`.
@@ -67,7 +82,7 @@ struct CSVFieldEmitter: TextFieldEmitter {
 
     /// Writes the separators of the remaining empty cells and the line break (CRLF, as RFC 4180 says).
     mutating func endRow() {
-        moveTo(.stack)
+        moveTo(lastColumn)
         cursor.append("\r\n")
     }
 
@@ -79,7 +94,52 @@ struct CSVFieldEmitter: TextFieldEmitter {
 
     private static let kindNames: [StaticString] = [
         "create", "alloc", "realloc", "free", "destroy", "expand", "contract", "snapshot", "other",
+        "process", "thread", "image",
     ]
+
+    mutating func state(_ state: ContextState) {
+        moveTo(.state)
+        cursor.append(Self.stateNames[Int(state.rawValue)])
+    }
+
+    private static let stateNames: [StaticString] = ["start", "end", "dcstart", "dcend", "defunct", "load", "unload"]
+
+    mutating func text(_ field: EventField, _ bytes: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
+        moveTo(field)
+        try output.appendCSVCell(bytes, reserveAfter: 128, to: &cursor)
+    }
+
+    /// The `frames` cell: the stack's frames as `module+0xoffset` names joined by `;` (quoted when a module
+    /// name needs it).
+    mutating func frames(_ stack: UnsafeBufferPointer<UInt64>, processID: UInt32, modules: ModuleMap) throws(ConversionError) {
+        moveTo(.frames)
+        var cell: [UInt8] = []
+        for (i, frame) in stack.enumerated() {
+            if i > 0 { cell.append(UInt8(ascii: ";")) }
+            if let hit = modules.resolve(frame, processID: processID) {
+                cell += modules.modules[hit.module].name
+                cell += Array("+0x".utf8) + Array(String(hit.offset, radix: 16).utf8)
+            } else {
+                cell += Array("0x".utf8) + Array(String(frame, radix: 16).utf8)
+            }
+        }
+        if stack.isEmpty { cell = Array("[]".utf8) }
+        try cell.withUnsafeBufferPointer { (bytes) throws(ConversionError) in
+            try output.appendCSVCell(bytes, reserveAfter: 8, to: &cursor)
+        }
+    }
+
+    mutating func pdb(_ encoded: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
+        guard let pdb = PDBIdentity(encoded: encoded) else { return }
+        try pdb.name.withUnsafeBufferPointer { (name) throws(ConversionError) in try text(.pdbName, name) }
+        moveTo(.pdbGUID)
+        for byte in pdb.guidText.utf8 { cursor.append(byte) }
+        decimal(.pdbAge, UInt64(pdb.age))
+        if pdb.isIL {
+            moveTo(.pdbKind)
+            cursor.append("il")
+        }
+    }
 
     @inline(__always)
     mutating func signed(_ field: EventField, _ value: Int64) {

@@ -77,6 +77,10 @@ struct ChromeArgsEmitter: TextFieldEmitter {
     var cursor: OutputCursor
     /// Room to leave after a long stack for the rest of the record.
     let reserveAfterStack: Int
+    /// The images that name stack frames (`ntdll.dll+0x1a2b3`).
+    let modules: ModuleMap
+    /// The process of the event being written, whose images name its user-mode frames.
+    var processID: UInt32 = 0
 
     @inline(__always)
     mutating func kind(_ kind: EventKind) {}
@@ -124,17 +128,29 @@ struct ChromeArgsEmitter: TextFieldEmitter {
 
     mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
         cursor.append(",\"stack\":")
-        try output.appendStackArray(frames, reserveAfter: reserveAfterStack, to: &cursor)
+        if modules.isEmpty {
+            try output.appendStackArray(frames, reserveAfter: reserveAfterStack, to: &cursor)
+        } else {
+            try output.appendFrameNames(frames, processID: processID, modules: modules, reserveAfter: reserveAfterStack,
+                                        to: &cursor)
+        }
     }
+
+    // Context records are not instants: the Chrome writer turns them into names (see ``ChromeWriter``).
+    mutating func state(_ state: ContextState) {}
+    mutating func text(_ field: EventField, _ bytes: UnsafeBufferPointer<UInt8>) throws(ConversionError) {}
+    mutating func pdb(_ encoded: UnsafeBufferPointer<UInt8>) throws(ConversionError) {}
 
     /// `,"key":` for every ``EventField``, in its order (the same names as JSON Lines).
     static let keyPrefixes: [StaticString] = [
-        ",\"event\":", ",\"ts\":", ",\"pid\":", ",\"tid\":", ",\"cpu\":", ",\"heap\":", ",\"address\":",
-        ",\"size\":", ",\"old_address\":", ",\"old_size\":", ",\"source\":", ",\"flags\":", ",\"opcode\":",
-        ",\"reserve_size\":", ",\"commit_size\":", ",\"allocated_size\":", ",\"committed_size\":",
+        ",\"event\":", ",\"ts\":", ",\"pid\":", ",\"tid\":", ",\"cpu\":", ",\"state\":", ",\"heap\":",
+        ",\"address\":", ",\"size\":", ",\"old_address\":", ",\"old_size\":", ",\"source\":", ",\"flags\":",
+        ",\"opcode\":", ",\"reserve_size\":", ",\"commit_size\":", ",\"allocated_size\":", ",\"committed_size\":",
         ",\"decommit_size\":", ",\"free_space\":", ",\"committed_space\":", ",\"reserved_space\":",
         ",\"large_ucr_space\":", ",\"allocated_space\":", ",\"no_of_ucrs\":", ",\"free_list_length\":",
-        ",\"ucr_length\":", ",\"process_id\":", ",\"stack\":",
+        ",\"ucr_length\":", ",\"process_id\":", ",\"parent_pid\":", ",\"session\":", ",\"exit_status\":",
+        ",\"name\":", ",\"command_line\":", ",\"checksum\":", ",\"timestamp\":", ",\"pdb_name\":",
+        ",\"pdb_guid\":", ",\"pdb_age\":", ",\"pdb_kind\":", ",\"stack\":", ",\"frames\":",
     ]
 
     /// The instant names users know from Windows tools, by ``EventKind`` raw value, with the closing quote.

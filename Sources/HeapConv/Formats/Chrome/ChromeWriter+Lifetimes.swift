@@ -22,7 +22,7 @@ extension ChromeWriter {
             for (address, block) in ended {
                 try end(key, address: address, block: block, thread: c.threadID, at: ts, reason: "\"heap_destroyed\":true")
             }
-        case .create, .expand, .contract, .snapshot, .other:
+        case .create, .expand, .contract, .snapshot, .other, .process, .thread, .image:
             break
         }
     }
@@ -107,7 +107,12 @@ extension ChromeWriter {
         cursor.appendSizeValue(block.size)
         if let stack {
             cursor.append(",\"stack\":")
-            try output.appendStackArray(stack, reserveAfter: Self.recordRoom, to: &cursor)
+            if modules.isEmpty {
+                try output.appendStackArray(stack, reserveAfter: Self.recordRoom, to: &cursor)
+            } else {
+                try output.appendFrameNames(stack, processID: key.processID, modules: modules, reserveAfter: Self.recordRoom,
+                                            to: &cursor)
+            }
         }
         if let reason {
             cursor.append(UInt8(ascii: ","))

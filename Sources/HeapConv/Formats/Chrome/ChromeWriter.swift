@@ -59,6 +59,11 @@ public struct ChromeWriter: EventWriter {
 
     private var namedProcesses: Set<UInt32> = []
     private var namedThreads: Set<UInt64> = []
+    /// Names the trace's context records give: process image names, thread names (`pid << 32 | tid`).
+    private var processNames: [UInt32: [UInt8]] = [:]
+    private var threadNames: [UInt64: [UInt8]] = [:]
+    /// The images of the trace, for stack frames as `module+0xoffset`.
+    let modules = ModuleMap()
 
     var lifetimes: ChromeLifetimes
     /// Copies of ``lifetimes``' settings, read per event without touching its storage.
@@ -110,10 +115,14 @@ public struct ChromeWriter: EventWriter {
         let ahead = LiveHeapState.prefetchDistance
         // One emitter for the batch: one made per event retained and released the buffer every time.
         var args = ChromeArgsEmitter(output: output, cursor: try output.cursor(reserving: 0),
-                                     reserveAfterStack: Self.recordRoom)
+                                     reserveAfterStack: Self.recordRoom, modules: modules)
         try batch.withFrameView { (frames) throws(ConversionError) in
             for i in events.indices {
                 if i + ahead < events.count { live.prefetch(events[i + ahead]) }
+                if events[i].isContext {
+                    try noteContext(events[i], in: batch)
+                    continue
+                }
                 try write(events[i], in: batch, frames: frames, args: &args)
             }
         }
@@ -160,6 +169,7 @@ public struct ChromeWriter: EventWriter {
             cursor.append(ChromeArgsEmitter.instantNames[Int(event.kind.rawValue)])
             cursor.append(",\"args\":{")
             args.cursor = cursor
+            args.processID = c.processID
             try args.emit(event, frames: frames)
             args.cursor.append("}}")
             output.commit(args.cursor)
@@ -169,6 +179,32 @@ public struct ChromeWriter: EventWriter {
         }
         if lifetimesEnabled {
             try writeLifetimes(of: event, in: batch, at: ts)
+        }
+    }
+
+    /// Takes the names and images of a context record. A process or thread already drawn under its number
+    /// gets its name now (a later `M` record renames it); the others are named when their first heap event
+    /// comes.
+    private mutating func noteContext(_ event: HeapEvent, in batch: EventBatch) throws(ConversionError) {
+        modules.apply(event, in: batch)
+        switch event {
+        case .process(let c, let f):
+            guard let name = batch.text(f.name).map(Array.init), processNames[c.processID] != name else { return }
+            processNames[c.processID] = name
+            if namedProcesses.contains(c.processID) {
+                try output.reserve(Self.recordRoom + name.count * 6)
+                appendName(process: c.processID, thread: 0, record: ",\"name\":\"process_name\",\"args\":{\"name\":\"", label: name)
+            }
+        case .thread(let c, let f):
+            let key = UInt64(c.processID) << 32 | UInt64(c.threadID)
+            guard let name = batch.text(f.name).map(Array.init), threadNames[key] != name else { return }
+            threadNames[key] = name
+            if namedThreads.contains(key) {
+                try output.reserve(Self.recordRoom + name.count * 6)
+                appendName(process: c.processID, thread: c.threadID, record: ",\"name\":\"thread_name\",\"args\":{\"name\":\"", label: name)
+            }
+        default:
+            break
         }
     }
 
@@ -198,11 +234,32 @@ public struct ChromeWriter: EventWriter {
         threadCache[cached] = (key, true)
         guard namedThreads.insert(key).inserted else { return }
         if namedProcesses.insert(process).inserted {
-            appendName(process: process, thread: thread, record: ",\"name\":\"process_name\",\"args\":{\"name\":\"process ",
-                       number: process)
+            if let name = processNames[process] {
+                appendName(process: process, thread: thread, record: ",\"name\":\"process_name\",\"args\":{\"name\":\"", label: name)
+            } else {
+                appendName(process: process, thread: thread, record: ",\"name\":\"process_name\",\"args\":{\"name\":\"process ",
+                           number: process)
+            }
         }
-        appendName(process: process, thread: thread, record: ",\"name\":\"thread_name\",\"args\":{\"name\":\"thread ",
-                   number: thread)
+        if let name = threadNames[key] {
+            appendName(process: process, thread: thread, record: ",\"name\":\"thread_name\",\"args\":{\"name\":\"", label: name)
+        } else {
+            appendName(process: process, thread: thread, record: ",\"name\":\"thread_name\",\"args\":{\"name\":\"thread ",
+                       number: thread)
+        }
+    }
+
+    /// One `M` record naming a process or a thread with text from the trace (escaped; room reserved by the
+    /// caller for 6 bytes a byte).
+    private mutating func appendName(process: UInt32, thread: UInt32, record: StaticString, label: [UInt8]) {
+        separate()
+        output.append("{\"ph\":\"M\",\"pid\":")
+        output.append(decimal: UInt64(process))
+        output.append(",\"tid\":")
+        output.append(decimal: UInt64(thread))
+        output.append(record)
+        ModuleMap.jsonEscaped(label).withUnsafeBytes { bytes in for byte in bytes { output.append(byte) } }
+        output.append("\"}}")
     }
 
     /// One `M` record naming a process or a thread: `record` holds the metadata name and the label's start.

@@ -28,8 +28,9 @@ public enum HeapColFormat {
     static let magic: [UInt8] = [0x48, 0x45, 0x41, 0x50, 0x43, 0x4F, 0x4C, 0x00]
     /// The major version this code reads and writes; another major version is rejected.
     static let majorVersion: UInt8 = 1
-    /// The minor version this code writes; any minor version of ``majorVersion`` is read.
-    static let minorVersion: UInt8 = 0
+    /// The minor version this code writes (1: context blocks and their footer counts); any minor version
+    /// of ``majorVersion`` is read.
+    static let minorVersion: UInt8 = 1
     /// Magic plus the two version bytes.
     static let headerLength = 10
 
@@ -53,8 +54,10 @@ public enum HeapColFormat {
     /// Row-group flag: empty the stack dictionary before this group's additions.
     static let resetStackDictionaryFlag: UInt64 = 1
 
-    /// Footer values this version knows: row groups, events, and one count per event kind.
-    static let footerValueCount = 2 + EventKind.allCases.count
+    /// Footer values of version 1.0: row groups, events, and one count per heap event kind.
+    static let footerValueCount = 2 + EventKind.heapKinds.count
+    /// Footer values version 1.1 adds: context records, then per kind (process, thread, image).
+    static let contextFooterValueCount = 4
 }
 
 /// The columns of a row group, by id (`Schemas/heapcol.md` §5.3).

@@ -49,7 +49,13 @@ final class HeapColDecoder {
 
     private var rowGroups: UInt64 = 0
     private var events: UInt64 = 0
-    private var perKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
+    private var perKind = [UInt64](repeating: 0, count: EventKind.heapKinds.count)
+    /// Context records decoded per kind (process, thread, image), for the 1.1 footer.
+    private var contextPerKind: [UInt64] = [0, 0, 0]
+    /// Context records of a `'C'` block waiting for the row group they are placed in.
+    private var waitingContext: [HeapColContextReader.Record] = []
+    /// The strings of the context records in ``pending`` and ``waitingContext``.
+    private var contextText: [UInt8] = []
 
     /// The stack dictionary: entry i is `stackFrames[stackStarts[i]..<stackStarts[i + 1]]`.
     private var stackFrames: [UInt64] = []
@@ -85,6 +91,7 @@ final class HeapColDecoder {
             if pendingPosition == pending.count {
                 if footerRead { break }
                 pending.removeAll(keepingCapacity: true)
+                if waitingContext.isEmpty { contextText.removeAll(keepingCapacity: true) }
                 pendingPosition = 0
                 do {
                     try readBlock()
@@ -100,6 +107,13 @@ final class HeapColDecoder {
             stackFrames.withUnsafeBufferPointer { frames in
                 for i in pendingPosition..<pendingPosition + take {
                     var event = pending[i]
+                    if event.isContext {
+                        let text = contextText
+                        batch.events.append(event.remappingText { ref in
+                            batch.appendText(ref.isPresent ? text[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)] : nil)
+                        })
+                        continue
+                    }
                     let ref = event.context.stack
                     if ref.isPresent {
                         // `buildEvents` checked every entry's range against the dictionary.
@@ -164,10 +178,25 @@ final class HeapColDecoder {
         }
         let body = UnsafeRawBufferPointer(rebasing: block[HeapColFormat.blockHeaderLength..<bodyEnd])
         let bodyOffset = blockOffset + UInt64(HeapColFormat.blockHeaderLength)
+        if !waitingContext.isEmpty && tag != HeapColFormat.rowGroupTag {
+            throw malformed(at: blockOffset, "a context block placing records inside a row group is not followed by one")
+        }
         switch tag {
         case HeapColFormat.rowGroupTag:
             try decodeRowGroup(body, at: bodyOffset)
             input.consume(total)
+            if !waitingContext.isEmpty { try placeWaitingContext(at: blockOffset) }
+        case HeapColContext.tag:
+            var records: [HeapColContextReader.Record] = []
+            try HeapColContextReader.decode(body, at: bodyOffset, text: &contextText, records: &records,
+                                            perKind: &contextPerKind)
+            input.consume(total)
+            if records.last!.position == 0 {
+                // Nothing of the next row group comes before them: they may leave now.
+                pending.append(contentsOf: records.lazy.map(\.event))
+            } else {
+                waitingContext = records
+            }
         case HeapColFormat.footerTag:
             try checkFooter(body, at: bodyOffset)
             input.consume(total)
@@ -178,6 +207,28 @@ final class HeapColDecoder {
         default:
             input.consume(total)  // a block of a later minor version
         }
+    }
+
+    /// Puts the waiting context records among the row group's events in ``pending``, each before the event
+    /// at its position.
+    private func placeWaitingContext(at blockOffset: UInt64) throws(ConversionError) {
+        let records = waitingContext
+        waitingContext = []
+        guard records.last!.position <= pending.count else {
+            throw malformed(at: blockOffset, "a context record's position \(records.last!.position) is past the \(pending.count) events of the row group that follows")
+        }
+        var merged: [HeapEvent] = []
+        merged.reserveCapacity(pending.count + records.count)
+        var next = 0
+        for (i, event) in pending.enumerated() {
+            while next < records.count, records[next].position == i {
+                merged.append(records[next].event)
+                next += 1
+            }
+            merged.append(event)
+        }
+        merged.append(contentsOf: records[next...].lazy.map(\.event))
+        pending = merged
     }
 
     private func blockCRC(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
@@ -204,8 +255,22 @@ final class HeapColDecoder {
         }
         try check(values[0], rowGroups, "row groups")
         try check(values[1], events, "events")
-        for kind in EventKind.allCases {
+        for kind in EventKind.heapKinds {
             try check(values[2 + Int(kind.rawValue)], perKind[Int(kind.rawValue)], "\(kind.name) events")
+        }
+        // Version 1.1 appends the context records' counts; a 1.0 file has none (and no 'C' blocks).
+        var contextCounts: [UInt64] = [0, 0, 0, 0]
+        if minorVersion >= 1 {
+            for i in 0..<HeapColFormat.contextFooterValueCount {
+                guard let value = Varint.read(p, &position, body.count) else {
+                    throw malformed(at: offset + UInt64(position), "the heapcol 1.1 footer lacks its context-record counts")
+                }
+                contextCounts[i] = value
+            }
+        }
+        try check(contextCounts[0], contextPerKind.reduce(0, +), "context records")
+        for (i, kind) in [EventKind.process, .thread, .image].enumerated() {
+            try check(contextCounts[1 + i], contextPerKind[i], "\(kind.name) records")
         }
     }
 
@@ -290,7 +355,7 @@ final class HeapColDecoder {
     /// Checks the kind codes and sets how many integers each kind-dependent column must hold (for
     /// `details`, the most it may hold).
     private func countByKind(n: Int, into expected: inout [Int], group: UInt64) throws(ConversionError) {
-        var counts = [Int](repeating: 0, count: EventKind.allCases.count)
+        var counts = [Int](repeating: 0, count: EventKind.heapKinds.count)
         for (i, code) in columns[HeapColColumn.kind.rawValue].enumerated() {
             guard code < UInt64(counts.count) else {
                 throw malformed(at: columnOffsets[HeapColColumn.kind.rawValue],
@@ -576,6 +641,8 @@ final class HeapColDecoder {
                     ucrLength: ucrLength, allocatedSpace: allocated))
             case .other:
                 event = .other(context, opcode: UInt8(try detail(UInt64(UInt8.max))))
+            case .process, .thread, .image:
+                preconditionFailure("kind codes were checked to be heap event kinds")
             }
             pending.append(event)
             perKind[Int(kinds[i])] += 1

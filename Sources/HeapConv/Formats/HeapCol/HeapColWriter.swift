@@ -95,6 +95,8 @@ struct HeapColEncoderState {
     private var oldAddressBits: UInt64 = 0
     private var stacks = StackDictionary()
     private var resetStacksBeforeGroup = false
+    /// Context records of the row group being filled, written as a `'C'` block before it.
+    private var context = HeapColContextWriter()
 
     private let block = BlockBuffer()
 
@@ -107,8 +109,8 @@ struct HeapColEncoderState {
         self.stackEntryLimit = stackEntryLimit
         self.stackFrameLimit = stackFrameLimit
         let perEvent = rowGroupLimit + 1
-        perKind = ValueColumn(capacity: EventKind.allCases.count)
-        for _ in EventKind.allCases { perKind.append(0) }
+        perKind = ValueColumn(capacity: EventKind.heapKinds.count)
+        for _ in EventKind.heapKinds { perKind.append(0) }
         kinds = ValueColumn(capacity: perEvent)
         times = ValueColumn(capacity: perEvent)
         pidIndices = ValueColumn(capacity: perEvent)
@@ -142,19 +144,47 @@ struct HeapColEncoderState {
         try writeHeaderOnce()
         try batch.frames.withUnsafeBufferPointer { (frames) throws(ConversionError) in
             for event in batch.events {
-                try append(event, frames: frames)
+                if event.isContext {
+                    try appendContext(event, batch: batch)
+                } else {
+                    try append(event, frames: frames)
+                }
             }
         }
+    }
+
+    /// Gathers a context record for the `'C'` block before the current row group; when too many wait, ends
+    /// the row group early (or, when it is empty, writes the block alone).
+    private mutating func appendContext(_ event: HeapEvent, batch: EventBatch) throws(ConversionError) {
+        try context.append(event, position: n, batch: batch)
+        if context.isFull {
+            if n > 0 { try flushRowGroup() } else { try writeContextBlock() }
+        }
+    }
+
+    /// Writes the gathered context records as a `'C'` block.
+    private mutating func writeContextBlock() throws(ConversionError) {
+        guard context.count > 0 else { return }
+        block.removeAll()
+        block.beginBlock(tag: HeapColContext.tag)
+        block.appendVarint(UInt64(context.count))
+        context.body.withUnsafeBytes { block.append(bytes: $0) }
+        try writeBlock()
+        context.removeAll()
     }
 
     mutating func finish() throws(ConversionError) {
         try writeHeaderOnce()
         if n > 0 { try flushRowGroup() }
+        try writeContextBlock()
         block.removeAll()
         block.beginBlock(tag: HeapColFormat.footerTag)
         block.appendVarint(rowGroups)
         block.appendVarint(totalEvents)
         for i in 0..<perKind.count { block.appendVarint(perKind[i]) }
+        // Version 1.1: context records in all, then per kind.
+        block.appendVarint(context.perKind.reduce(0, +))
+        for count in context.perKind { block.appendVarint(count) }
         try writeBlock()
         try output.finish()
     }
@@ -234,6 +264,8 @@ struct HeapColEncoderState {
             details.append(UInt64(f.processID))
         case .other(_, let opcode):
             details.append(UInt64(opcode))
+        case .process, .thread, .image:
+            preconditionFailure("context records go to the 'C' block")
         }
     }
 
@@ -307,6 +339,7 @@ struct HeapColEncoderState {
 
     /// Encodes the row group as one block, hands it to the output and starts the next group empty.
     private mutating func flushRowGroup() throws(ConversionError) {
+        try writeContextBlock()
         block.removeAll()
         block.beginBlock(tag: HeapColFormat.rowGroupTag)
         block.appendVarint(UInt64(n))
@@ -482,6 +515,13 @@ final class BlockBuffer {
     func appendVarint(_ value: UInt64) {
         reserve(10)
         count += Varint.put(value, at: base + count)
+    }
+
+    /// Appends raw bytes (a context block's encoded records).
+    func append(bytes: UnsafeRawBufferPointer) {
+        reserve(bytes.count)
+        if let source = bytes.baseAddress { (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+        count += bytes.count
     }
 
     /// Appends a column: its id, its size, and `values` as an integer sequence (`Schemas/heapcol.md` §4), in

@@ -52,7 +52,7 @@ struct JSONLineParser: ChunkParser {
     }
 
     private mutating func parse(line: UnsafeRawBufferPointer, number: Int, into batch: inout EventBatch) throws(ConversionError) {
-        var scanner = JSONScanner(line: line)
+        var scanner = JSONScanner(line: line, scratch: scratch)
         scanner.skipWhitespace()
         if scanner.atEnd { return }
         do throws(JSONLineError) {
@@ -80,7 +80,9 @@ struct JSONLineParser: ChunkParser {
     }
 
     /// Fields of the current line given as `null`.
-    private var nulls: UInt32 = 0
+    private var nulls: UInt64 = 0
+    /// Where strings with escapes are decoded.
+    private let scratch = ByteStorage()
 
     private mutating func parseObject(_ s: inout JSONScanner, into batch: inout EventBatch) throws(JSONLineError) {
         builder.reset()
@@ -140,7 +142,7 @@ struct JSONLineParser: ChunkParser {
         }
         s.skipWhitespace()
         guard s.atEnd else { throw JSONLineError(column: s.column, message: "unexpected text after the event object") }
-        switch builder.build() {
+        switch builder.build(into: &batch) {
         case .success(let event): batch.append(event)
         case .failure(.missing(let field)) where nulls & field.bit != 0:
             throw JSONLineError(column: nil, message: "\"\(field.name)\" is null, expected \(Self.expectation(of: field))")
@@ -153,7 +155,9 @@ struct JSONLineParser: ChunkParser {
         let start = s.position
         switch field.encoding {
         case .signed:
-            guard let value = s.signed() else { throw bad(field, Self.expectation(of: field), s, start) }
+            guard let value = s.signed(), field != .exitStatus || Int64(Int32.min)...Int64(Int32.max) ~= value else {
+                throw bad(field, Self.expectation(of: field), s, start)
+            }
             builder.set(field, UInt64(bitPattern: value))
         case .decimal:
             guard let value = s.unsigned(maximum: field.maximum) else {
@@ -181,6 +185,31 @@ struct JSONLineParser: ChunkParser {
                 }
                 builder.setSource(HeapSource(rawValue: UInt32(value)))
             }
+        case .state:
+            let text = try s.string()
+            guard let state = TextScalar.state(text) else {
+                throw JSONLineError(column: column, message: "unknown state " + TextScalar.quoted(text) + "; states are "
+                                    + ContextState.allCases.map(\.name).joined(separator: ", "))
+            }
+            builder.setState(state)
+        case .text:
+            guard s.byte == UInt8(ascii: "\"") else { throw bad(field, Self.expectation(of: field), s, start) }
+            let text = try s.string()
+            // An empty string is no value, as the trace's own empty names are.
+            builder.setText(field, text.isEmpty ? .none : batch.appendText(text))
+        case .guid:
+            guard s.byte == UInt8(ascii: "\""), case let text = try s.string(), let guid = PDBIdentity.guidBytes(text) else {
+                throw bad(field, Self.expectation(of: field), s, start)
+            }
+            builder.setText(field, batch.appendText(guid))
+        case .pdbKind:
+            guard s.byte == UInt8(ascii: "\""), case let text = try s.string(), TextScalar.equals(text, Array("il".utf8)) else {
+                throw bad(field, Self.expectation(of: field), s, start)
+            }
+            builder.setIgnored(field)
+        case .derived:
+            try skipStringArray(&s, field: field)
+            builder.setIgnored(field)
         case .frames:
             try s.expect(UInt8(ascii: "["), "expected an array of hex strings for \"stack\"")
             let first = batch.frames.count
@@ -201,6 +230,24 @@ struct JSONLineParser: ChunkParser {
         }
     }
 
+    /// Skips an array of strings (`frames`, which readers ignore).
+    private func skipStringArray(_ s: inout JSONScanner, field: EventField) throws(JSONLineError) {
+        try s.expect(UInt8(ascii: "["), "expected an array of strings for \"\(field.name)\"")
+        s.skipWhitespace()
+        if s.byte == UInt8(ascii: "]") {
+            s.advance()
+            return
+        }
+        while true {
+            s.skipWhitespace()
+            _ = try s.string()
+            s.skipWhitespace()
+            if s.byte == UInt8(ascii: ",") { s.advance(); continue }
+            try s.expect(UInt8(ascii: "]"), "expected \",\" or \"]\" in \"\(field.name)\"")
+            return
+        }
+    }
+
     /// A hex string (`"0x1a0"`) or, as a convenience, a plain unsigned integer.
     @inline(__always)
     private func hexValue(_ s: inout JSONScanner, field: EventField) throws(JSONLineError) -> UInt64 {
@@ -216,12 +263,17 @@ struct JSONLineParser: ChunkParser {
     /// What a field's value must be, for messages.
     static func expectation(of field: EventField) -> String {
         switch field.encoding {
-        case .signed: "an integer"
+        case .signed: field == .exitStatus ? "an integer from -2147483648 to 2147483647" : "an integer"
         case .decimal: field.maximum == .max ? "an unsigned 64-bit integer" : "an integer from 0 to \(field.maximum)"
         case .hex: "a hex string like \"0x1a0\""
         case .kind: "an event name"
         case .source: "a source name or number"
         case .frames: "an array of hex strings"
+        case .state: "a state name"
+        case .text: "a string"
+        case .guid: "a GUID like \"ec83d8df-5559-46e0-b630-133ebd979266\""
+        case .pdbKind: "\"il\""
+        case .derived: "an array of strings"
         }
     }
 

@@ -1,6 +1,7 @@
 /// A cursor over the bytes of one JSON line with just what event objects need: strings without
-/// allocation, integers and hex strings parsed while scanning, literals. Strings containing escapes are
-/// rejected: no key or value heapconv reads needs one.
+/// allocation, integers and hex strings parsed while scanning, literals. A string with escapes (`\"`, `\\`,
+/// `\/`, `\b\f\n\r\t`, `\uXXXX` with surrogate pairs) is decoded into the scratch storage the parser
+/// lends, valid until the next string is read; every other string is returned in place.
 ///
 /// Reads go through ``byte``, which returns 0 past the end (0 is never valid JSON outside strings), so the
 /// scanning loops need one comparison per byte.
@@ -8,8 +9,11 @@ struct JSONScanner {
     private let base: UnsafePointer<UInt8>
     private let end: Int
     private(set) var position = 0
+    /// Where strings with escapes are decoded.
+    private let scratch: ByteStorage
 
-    init(line: UnsafeRawBufferPointer) {
+    init(line: UnsafeRawBufferPointer, scratch: ByteStorage) {
+        self.scratch = scratch
         // An empty buffer may have no base address; point at a static zero byte instead.
         base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyLine
         end = line.count
@@ -145,7 +149,7 @@ struct JSONScanner {
                 return content
             }
             if b == UInt8(ascii: "\\") {
-                throw JSONLineError(column: position + 1, message: "escape sequences are not expected in heap event strings")
+                return try unescaped(from: contentStart, quote: start)
             }
             if b < 0x20 {
                 throw JSONLineError(column: position + 1, message: "control character in a string")
@@ -153,6 +157,82 @@ struct JSONScanner {
             position += 1
         }
         throw JSONLineError(column: start + 1, message: "unterminated string")
+    }
+
+    /// Decodes the string whose content starts at `contentStart` (its quote at `quote`) into the scratch
+    /// storage: its escapes resolved, UTF-16 surrogate pairs joined, a lone surrogate as U+FFFD. The cursor
+    /// moves past the closing quote.
+    private mutating func unescaped(from contentStart: Int, quote: Int) throws(JSONLineError) -> UnsafeRawBufferPointer {
+        // The decoded string is never longer than its JSON text.
+        scratch.reserve(end - contentStart)
+        let out = scratch.prefix(end - contentStart)
+        var count = 0
+        func put(_ byte: UInt8) {
+            out[count] = byte
+            count += 1
+        }
+        func putScalar(_ value: UInt32) {
+            // Safe: a `\uXXXX` escape (6 bytes, or 12 for a pair) decodes to at most 3 (4) bytes.
+            let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+            for byte in UTF8.encode(scalar)! { put(byte) }
+        }
+        position = contentStart
+        while position < end {
+            let b = base[position]
+            if b == UInt8(ascii: "\"") {
+                position += 1
+                return UnsafeRawBufferPointer(rebasing: out[0..<count])
+            }
+            if b < 0x20 { throw JSONLineError(column: position + 1, message: "control character in a string") }
+            guard b == UInt8(ascii: "\\") else {
+                put(b)
+                position += 1
+                continue
+            }
+            let escape = position
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): put(byte)
+            case UInt8(ascii: "b"): put(0x08)
+            case UInt8(ascii: "f"): put(0x0C)
+            case UInt8(ascii: "n"): put(0x0A)
+            case UInt8(ascii: "r"): put(0x0D)
+            case UInt8(ascii: "t"): put(0x09)
+            case UInt8(ascii: "u"):
+                position += 1
+                guard let unit = hexQuad() else {
+                    throw JSONLineError(column: escape + 1, message: "expected four hex digits after \\u")
+                }
+                if unit >= 0xD800 && unit < 0xDC00, byte == UInt8(ascii: "\\"), position + 1 < end, base[position + 1] == UInt8(ascii: "u") {
+                    let save = position
+                    position += 2
+                    if let low = hexQuad(), low >= 0xDC00 && low < 0xE000 {
+                        putScalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                        continue
+                    }
+                    position = save
+                }
+                putScalar(unit)  // a lone surrogate becomes U+FFFD
+                continue
+            default:
+                throw JSONLineError(column: escape + 1, message: "unknown escape sequence " + TextScalar.quoted(UnsafeRawBufferPointer(start: base + escape, count: min(2, end - escape))))
+            }
+            position += 1
+        }
+        throw JSONLineError(column: quote + 1, message: "unterminated string")
+    }
+
+    /// Four hex digits at the cursor as a UTF-16 code unit, the cursor moved past them; `nil` if they are not.
+    private mutating func hexQuad() -> UInt32? {
+        guard position + 4 <= end else { return nil }
+        var value: UInt32 = 0
+        for i in 0..<4 {
+            let digit = SWARDigits.hexValue(base[position + i])
+            guard digit < 0x10 else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        position += 4
+        return value
     }
 
     /// Whether any byte of `word` is `"`, `\` or below 0x20 (classic SWAR zero-byte tests).

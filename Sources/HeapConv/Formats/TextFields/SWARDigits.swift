@@ -60,6 +60,12 @@ enum SWARDigits {
         hexValues.utf8Start[Int(byte)]
     }
 
+    /// The lower-case hex digit of `nibble` (0-15).
+    @inline(__always)
+    static func lowerHexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+    }
+
     /// The value of each byte as a hex digit (either case), or 0x40 (`@`) when it is not one (256 entries).
     static let hexValues: StaticString = """
         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\

@@ -4,10 +4,11 @@
 /// One builder is reused for every record: ``reset()`` clears it without allocating.
 struct TextEventBuilder {
     private let values = FieldValues()
-    private(set) var present: UInt32 = 0
+    private(set) var present: UInt64 = 0
     var kind: EventKind = .alloc
     var source: HeapSource = .mainPath
     var stack: StackRef = .none
+    var state: ContextState = .start
 
     @inline(__always)
     mutating func reset() {
@@ -42,6 +43,22 @@ struct TextEventBuilder {
         present |= EventField.stack.bit
     }
 
+    mutating func setState(_ state: ContextState) {
+        self.state = state
+        present |= EventField.state.bit
+    }
+
+    /// Records a string field whose bytes the parser stored in the batch's text arena (`pdb_guid` too, as
+    /// its 16 bytes).
+    mutating func setText(_ field: EventField, _ ref: TextRef) {
+        set(field, UInt64(ref.offset) << 32 | UInt64(ref.count))
+    }
+
+    /// Records a field that is accepted and ignored (`frames`).
+    mutating func setIgnored(_ field: EventField) {
+        present |= field.bit
+    }
+
     @inline(__always)
     private func value(_ field: EventField) -> UInt64 { values[field] }
 
@@ -51,8 +68,15 @@ struct TextEventBuilder {
     @inline(__always)
     private func u32(_ field: EventField) -> UInt32 { UInt32(truncatingIfNeeded: values[field]) }
 
-    /// The event, or a message naming the first missing or inapplicable field.
-    func build() -> Result<HeapEvent, FieldProblem> {
+    private func text(_ field: EventField) -> TextRef {
+        guard has(field) else { return .none }
+        let v = values[field]
+        return TextRef(offset: UInt32(truncatingIfNeeded: v >> 32), count: UInt32(truncatingIfNeeded: v))
+    }
+
+    /// The event, or a message naming the first missing or inapplicable field. Context records with a PDB
+    /// identity store it in `batch`'s text arena.
+    func build(into batch: inout EventBatch) -> Result<HeapEvent, FieldProblem> {
         guard has(.event) else { return .failure(.missing(.event)) }
         let (required, optional) = EventField.fields(of: kind)
         let need = EventField.common | required
@@ -66,8 +90,8 @@ struct TextEventBuilder {
             return .failure(.notApplicable(field, kind))
         }
         let context = EventContext(
-            timestamp: Int64(bitPattern: value(.ts)), processID: u32(.pid), threadID: u32(.tid),
-            cpu: has(.cpu) ? u32(.cpu) : nil, heap: value(.heap), stack: stack)
+            timestamp: Int64(bitPattern: value(.ts)), processID: u32(.pid), threadID: has(.tid) ? u32(.tid) : 0,
+            cpu: has(.cpu) ? u32(.cpu) : nil, heap: has(.heap) ? value(.heap) : 0, stack: stack)
         let event: HeapEvent
         switch kind {
         case .alloc:
@@ -101,8 +125,40 @@ struct TextEventBuilder {
                 ucrLength: u32(.ucrLength), allocatedSpace: ifPresent(.allocatedSpace)))
         case .other:
             event = .other(context, opcode: UInt8(truncatingIfNeeded: value(.opcode)))
+        case .process, .thread, .image:
+            return buildContext(context, into: &batch)
         }
         return .success(event)
+    }
+
+    private func buildContext(_ context: EventContext, into batch: inout EventBatch) -> Result<HeapEvent, FieldProblem> {
+        guard state.applies(to: kind) else { return .failure(.badState(state, kind)) }
+        switch kind {
+        case .process:
+            if has(.exitStatus), state != .end && state != .defunct { return .failure(.notApplicable(.exitStatus, kind)) }
+            return .success(.process(context, ProcessFields(
+                state: state, parentID: ifPresent(.parentPID).map(UInt32.init(truncatingIfNeeded:)),
+                sessionID: ifPresent(.session).map(UInt32.init(truncatingIfNeeded:)),
+                exitStatus: ifPresent(.exitStatus).map { Int32(truncatingIfNeeded: Int64(bitPattern: $0)) },
+                name: text(.name), commandLine: text(.commandLine))))
+        case .thread:
+            return .success(.thread(context, ThreadFields(state: state, name: text(.name))))
+        default:
+            let pdbPresent = present & EventField.pdbFields
+            if pdbPresent != 0 && pdbPresent != EventField.pdbFields || has(.pdbKind) && pdbPresent == 0 {
+                let missing = [EventField.pdbName, .pdbGUID, .pdbAge].first { !has($0) }!
+                return .failure(.missing(missing))
+            }
+            var pdb = TextRef.none
+            if pdbPresent != 0, let guid = batch.text(text(.pdbGUID)), let name = batch.text(text(.pdbName)) {
+                pdb = batch.appendText(PDBIdentity(guid: Array(guid), age: u32(.pdbAge), isIL: has(.pdbKind),
+                                                   name: Array(name)).encoded)
+            }
+            return .success(.image(context, ImageFields(
+                state: state, base: value(.address), size: value(.size), name: text(.name),
+                checksum: ifPresent(.checksum).map(UInt32.init(truncatingIfNeeded:)),
+                timeDateStamp: ifPresent(.imageTimestamp).map(UInt32.init(truncatingIfNeeded:)), pdb: pdb)))
+        }
     }
 }
 
@@ -131,11 +187,15 @@ final class FieldValues {
 enum FieldProblem: Error {
     case missing(EventField)
     case notApplicable(EventField, EventKind)
+    case badState(ContextState, EventKind)
 
     var message: String {
         switch self {
         case .missing(let field): "missing \"\(field.name)\""
         case .notApplicable(let field, let kind): "\"\(field.name)\" does not apply to a \(kind.name) event"
+        case .badState(let state, let kind):
+            "a \(kind.name) record cannot have the state \"\(state.name)\" (it takes "
+                + ContextState.allCases.filter { $0.applies(to: kind) }.map(\.name).joined(separator: ", ") + ")"
         }
     }
 }
@@ -214,6 +274,12 @@ enum TextScalar {
         return nil
     }
 
+    /// The context state named by `bytes`.
+    static func state(_ bytes: UnsafeRawBufferPointer) -> ContextState? {
+        for state in ContextState.allCases where equals(bytes, Array(state.name.utf8)) { return state }
+        return nil
+    }
+
     /// The source named by `bytes`, or given as its decimal number.
     static func source(_ bytes: UnsafeRawBufferPointer) -> HeapSource? {
         if let number = decimal(bytes, maximum: UInt64(UInt32.max)) { return HeapSource(rawValue: UInt32(number)) }
@@ -230,12 +296,12 @@ enum TextScalar {
         return true
     }
 
-    /// Printable text of `bytes` for an error message, shortened to 40 characters.
     /// Whether `bytes` start with the UTF-8 byte-order mark EF BB BF.
     static func startsWithByteOrderMark(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
     }
 
+    /// Printable text of `bytes` for an error message, shortened to 40 characters.
     static func quoted(_ bytes: UnsafeRawBufferPointer) -> String {
         // A JSON string token already has its quotes.
         if bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") {

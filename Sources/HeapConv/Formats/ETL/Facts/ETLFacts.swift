@@ -62,6 +62,7 @@ enum ETLFacts {
         }
         if !stackWalk.isEmpty { facts.append(("stackwalk_records", .object(stackWalk))) }
         facts.append(("heap_events", .uint(stats.heapRecords)))
+        facts.append(("context_records", .uint(stats.contextRecords)))
         var heapKinds: [(String, InfoValue)] = []
         for opcode in 0..<256 where stats.heapByOpcode[opcode] > 0 {
             heapKinds.append((HeapOpcode.name(UInt8(opcode)), .uint(stats.heapByOpcode[opcode])))

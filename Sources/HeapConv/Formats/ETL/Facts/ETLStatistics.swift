@@ -14,6 +14,8 @@ struct ETLStatistics {
     var stackWalkByOpcode = [UInt64](repeating: 0, count: 256)
     var heapByOpcode = [UInt64](repeating: 0, count: 256)
     var heapRecords: UInt64 = 0
+    /// Process, Thread and Image records (context for names and modules).
+    var contextRecords: UInt64 = 0
     /// Stack, StackKeyKernel and StackKeyUser records.
     var stackFragments: UInt64 = 0
     /// Processor indices that filled buffers (bit set of 2048).
@@ -61,6 +63,7 @@ struct ETLStatistics {
         for i in stackWalkByOpcode.indices { stackWalkByOpcode[i] += other.stackWalkByOpcode[i] }
         for i in heapByOpcode.indices { heapByOpcode[i] += other.heapByOpcode[i] }
         heapRecords += other.heapRecords
+        contextRecords += other.contextRecords
         stackFragments += other.stackFragments
         for i in processors.indices { processors[i] |= other.processors[i] }
         cpuStreamInversions += other.cpuStreamInversions

@@ -32,14 +32,22 @@ final class DecodeTables {
     let clock: ETLClock
     let stackKeys: StackKeyTable
     let heapThreads: ThreadSet
+    let identities: ImageIdentities
     let loader: BufferLoader
 
-    init(clock: ETLClock, stackKeys: StackKeyTable, heapThreads: ThreadSet, loader: BufferLoader) {
+    init(clock: ETLClock, stackKeys: StackKeyTable, heapThreads: ThreadSet, identities: ImageIdentities,
+         loader: BufferLoader) {
         self.clock = clock
         self.stackKeys = stackKeys
         self.heapThreads = heapThreads
+        self.identities = identities
         self.loader = loader
     }
+}
+
+/// The strings of a stream's decoded context records, refilled with every buffer it loads.
+final class DecodedText {
+    var bytes: [UInt8] = []
 }
 
 /// What the second pass changes while decoding: where problems go and what it counts.
@@ -64,6 +72,8 @@ struct RecordStream {
     /// The current buffer's items in file order, and the events they refer to.
     let items = DecodedBuffer<StreamItem>()
     let events = DecodedBuffer<HeapEvent>()
+    /// The strings of the current buffer's context records.
+    let text = DecodedText()
     private var cursor = 0
 
     init(entries: [BufferEntry]) {
@@ -109,6 +119,7 @@ struct RecordStream {
         buffer = loaded
         items.removeAll()
         events.removeAll()
+        text.bytes.removeAll(keepingCapacity: true)
         cursor = 0
         var walker = RecordCursor(bytes: loaded.bytes, end: min(loaded.dataEnd, Int(entry.walkEnd)))
         let bytes = loaded.bytes
@@ -129,6 +140,8 @@ struct RecordStream {
                 try decodeHeap(record, loaded, tables, &state)
             } else if group == StackWalk.group {
                 try decodeFragment(record, loaded, tables, &state)
+            } else if ContextPayload.isContext(group: group, opcode: bytes.u8(record.position + 6)) {
+                try decodeContext(record, loaded, tables, &state)
             }
         }
         return true
@@ -163,6 +176,47 @@ struct RecordStream {
         } catch {
             try skip(error.message, record, buffer, &state)
         }
+    }
+
+    /// Decodes a Process, Thread or Image record into a context record (an item of kind `.heap`, the kind
+    /// for events), joining an image to its ImageID and DbgID records by timestamp, process and base.
+    private mutating func decodeContext(_ record: RawRecord, _ buffer: LoadedBuffer, _ tables: DecodeTables,
+                                        _ state: inout DecodeState) throws(ConversionError) {
+        let kernel = KernelRecord(record, in: buffer.bytes)
+        guard let payload = kernel.payload else {
+            try skip("context record size \(record.size.hex) leaves no room for its \(kernel.extensionBytes / 8) PMC/PEBS header words", record, buffer, &state)
+            return
+        }
+        let ticks = kernel.timestamp
+        guard let time = tables.clock.unixNanoseconds(ticks: ticks) else {
+            try skip("context record timestamp \(ticks) is out of range for the trace clock", record, buffer, &state)
+            return
+        }
+        let context = EventContext(timestamp: time, processID: 0, threadID: 0, cpu: nil, heap: 0)
+        let start = text.bytes.count
+        var event: HeapEvent
+        do {
+            event = try ContextPayload.decode(group: kernel.group, opcode: kernel.opcode, version: kernel.version,
+                                              payload: payload, pointerSize: kernel.kind.pointerSize, context: context,
+                                              headerProcess: kernel.processID, text: &text.bytes)
+        } catch {
+            text.bytes.removeSubrange(start...)
+            try skip(error.message, record, buffer, &state)
+            return
+        }
+        if case .image(let c, var f) = event, !tables.identities.isEmpty,
+           let identity = tables.identities.identity(ticks: ticks, processID: c.processID, base: f.base) {
+            if f.timeDateStamp == nil { f.timeDateStamp = identity.timeDateStamp }
+            if let pdb = identity.pdb {
+                let encoded = pdb.encoded
+                f.pdb = TextRef(offset: UInt32(text.bytes.count), count: UInt32(encoded.count))
+                text.bytes.append(contentsOf: encoded)
+            }
+            event = .image(c, f)
+        }
+        items.append(StreamItem(ticks: ticks, eventTicks: ticks, position: UInt32(record.position), thread: kernel.threadID,
+                                index: Int32(events.count), count: 0, kind: .heap, isKernelPart: false))
+        events.append(event)
     }
 
     private mutating func decodeFragment(_ record: RawRecord, _ buffer: LoadedBuffer, _ tables: DecodeTables,

@@ -18,6 +18,8 @@ struct ETLIndex {
     var stackKeys = StackKeyTable()
     /// Threads that logged heap events: stack fragments of other threads are not kept.
     var heapThreads = ThreadSet()
+    /// PE and PDB identities of images, for the Image records of the second pass.
+    var identities = ImageIdentities()
     var problems: ProblemLog
     /// The logical buffer size used to bound compressed buffers.
     var logicalBufferSize: UInt32
@@ -126,6 +128,7 @@ struct ETLIndex {
         }
         entries.append(contentsOf: part.entries)
         heapThreads.formUnion(part.heapThreads)
+        identities.merge(part.identities)
         for d in part.definitions {
             stackKeys.define(key: d.key, frames: part.frames[d.start..<d.end], at: d.moment, isCreate: d.isCreate)
         }

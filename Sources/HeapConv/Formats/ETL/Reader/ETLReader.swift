@@ -47,7 +47,7 @@ public struct ETLReader: EventReader {
         self.name = name
         self.fileOrder = fileOrder
         tables = DecodeTables(clock: index.clock, stackKeys: index.stackKeys, heapThreads: index.heapThreads,
-                              loader: BufferLoader(input: input, logicalSize: index.logicalBufferSize))
+                              identities: index.identities, loader: BufferLoader(input: input, logicalSize: index.logicalBufferSize))
         state = DecodeState(problems: index.problems)
         summary = ETLSummary(header: index.header, clock: index.clock, statistics: index.statistics,
                              keepGoing: keepGoing)
@@ -56,7 +56,7 @@ public struct ETLReader: EventReader {
         direct = statistics.stackFragments == 0 && window == 0
         holding = StackHoldingArea(reorderWindow: window, fileOrder: fileOrder)
         var streams: [RecordStream] = []
-        if statistics.heapRecords > 0, !index.entries.isEmpty {
+        if statistics.heapRecords > 0 || statistics.contextRecords > 0, !index.entries.isEmpty {
             if fileOrder {
                 streams = [RecordStream(entries: index.entries)]
             } else {
@@ -86,7 +86,15 @@ public struct ETLReader: EventReader {
             switch item.kind {
             case .heap:
                 let event = merger.streams[stream].events[Int(item.index)]
-                if direct {
+                if event.isContext {
+                    let text = merger.streams[stream].text
+                    if direct {
+                        batch.events.append(event.remappingText { batch.appendText(text.bytes.slice($0)) })
+                    } else {
+                        holding.addContext(event, text: text.bytes,
+                                           key: .init(primary: item.ticks, secondary: merger.streams[stream].headOrder))
+                    }
+                } else if direct {
                     batch.events.append(event)
                 } else {
                     holding.add(event, ticks: item.ticks, thread: item.thread,

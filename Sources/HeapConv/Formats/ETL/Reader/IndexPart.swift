@@ -22,6 +22,8 @@ struct IndexPart {
     var definitions: [Definition] = []
     var frames: [UInt64] = []
     var heapThreads = ThreadSet()
+    /// PE and PDB identities of images (merged traces), joined to Image records in the second pass.
+    var identities = ImageIdentities()
     var problems: ProblemLog
     /// The error that stopped this part: the first problem without `--keep-going`, or an I/O error.
     var failure: ConversionError?
@@ -116,6 +118,10 @@ struct IndexPart {
                         heapThreads.insert(0)
                         noteTicks(bytes.i64(position + 0x08), cpu: cpu)
                     }
+                } else if ContextPayload.isContext(group: group, opcode: bytes.u8(position + 6)) {
+                    statistics.contextRecords += 1
+                    interesting = true
+                    noteTicks(bytes.i64(position + record.kind.timestampOffset!), cpu: cpu)
                 } else if group == StackWalk.group {
                     let opcode = bytes.u8(position + 6)
                     statistics.stackWalkByOpcode[Int(opcode)] += 1
@@ -130,7 +136,11 @@ struct IndexPart {
                 lastTimed = record
             } else if record.kind.hasProviderGUID {
                 // Safe: these headers are at least 0x30 bytes, checked by the cursor.
-                statistics.countProvider(GUID(bytes, at: position + 0x18))
+                let guid = GUID(bytes, at: position + 0x18)
+                statistics.countProvider(guid)
+                if guid == ImageIdentities.taskGUID, record.kind == .fullHeader32 || record.kind == .fullHeader64 {
+                    try addIdentity(record, in: buffer)
+                }
                 lastTimed = record
             }
         }
@@ -142,6 +152,21 @@ struct IndexPart {
         if interesting {
             entries.append(BufferEntry(fileOffset: buffer.fileOffset, walkEnd: UInt32(walkEnd), ordinal: ordinal,
                                        processor: header.processor))
+        }
+    }
+
+    /// Decodes an ImageID-group record (a FULL_HEADER: opcode at +4, timestamp at +0x10, payload at +0x30).
+    private mutating func addIdentity(_ record: RawRecord, in buffer: LoadedBuffer) throws(ConversionError) {
+        let bytes = buffer.bytes
+        // Safe: the cursor checked the record holds its 0x30-byte header.
+        let opcode = bytes.u8(record.position + 4)
+        let ticks = bytes.i64(record.position + 0x10)
+        let payload = bytes.slice(record.position + 0x30, record.size - 0x30)!
+        do {
+            try identities.add(opcode: opcode, ticks: ticks, payload: payload, pointerSize: record.kind.pointerSize)
+        } catch {
+            try problems.report(buffer.error(error.message, at: record.position))
+            statistics.skippedRecords += 1
         }
     }
 

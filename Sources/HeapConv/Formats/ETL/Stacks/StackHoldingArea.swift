@@ -31,6 +31,8 @@ struct StackHoldingArea {
     static let maximumEvents = 1 << 15
     static let maximumFrames = 1 << 21
     static let maximumStashed = 4096
+    /// Bytes of held context records' strings beyond which those of records that left are dropped.
+    static let maximumContextText = 4 << 20
 
     /// A range of frames in ``arena``; `count < 0` means absent.
     struct FrameRange {
@@ -99,6 +101,9 @@ struct StackHoldingArea {
     private var stashHead = 0
     private var stashedCount = 0
     private var arrivals: UInt64 = 0
+    /// The strings of held context records, which refer to it until they leave.
+    private var contextText: [UInt8] = []
+    private var heldContext = 0
 
     /// Records that must arrive after an event before it leaves (see the type's documentation).
     let reorderWindow: UInt64
@@ -150,6 +155,31 @@ struct StackHoldingArea {
                 attach(fragment.frames, part: fragment.part, to: number, early: true)
             }
         }
+    }
+
+    /// Takes a context record (process, thread, image; its strings in `text`) to leave in output order with the
+    /// heap events: it waits for no stack, but leaves only after the events before it.
+    mutating func addContext(_ event: HeapEvent, text: [UInt8], key: OrderKey) {
+        arrivals &+= 1
+        if heldContext == 0 {
+            contextText.removeAll(keepingCapacity: true)
+        } else if contextText.count > Self.maximumContextText {
+            compactContextText()
+        }
+        heldContext += 1
+        let stored = event.remappingText { ref in
+            guard let bytes = text.slice(ref) else { return .none }
+            defer { contextText.append(contentsOf: bytes) }
+            return TextRef(offset: UInt32(contextText.count), count: ref.count)
+        }
+        var slot = Slot(event: stored, ticks: key.primary,
+                        key: timeOrdered ? key : OrderKey(primary: 0, secondary: arrivals), arrival: arrivals, thread: 0)
+        slot.complete = true
+        if tail &- head == UInt64(ring.count) { growRing() }
+        let number = tail
+        ring[index(number)] = slot
+        tail &+= 1
+        if usesHeap { push(number) }
     }
 
     /// Counts a record that is not a heap event but moves the reorder window (a stack fragment).
@@ -294,6 +324,11 @@ struct StackHoldingArea {
         }
         // Without fragments the event keeps the `.none` stack it was decoded with: rebuilding the enum to
         // set it again would cost more than the rest of this function.
+        if event.isContext {
+            let text = contextText
+            event = event.remappingText { batch.appendText(text.slice($0)) }
+            heldContext -= 1
+        }
         if timeOrdered {
             let key = ring[slot].key
             if let last = lastReleased, key < last {
@@ -321,6 +356,27 @@ struct StackHoldingArea {
         } else if arena.count > 2 * liveFrames + (1 << 16) {
             compactArena()
         }
+    }
+
+    /// Copies the strings of the context records still held into a fresh arena: those that left no longer
+    /// hold theirs, and context records keep arriving while a slow heap event holds everything back.
+    private mutating func compactContextText() {
+        var fresh: [UInt8] = []
+        fresh.reserveCapacity(contextText.count / 2)
+        var number = head
+        while number < tail {
+            let slot = index(number)
+            if !ring[slot].released, ring[slot].event.isContext {
+                let old = contextText
+                ring[slot].event = ring[slot].event.remappingText { ref in
+                    guard let bytes = old.slice(ref) else { return .none }
+                    defer { fresh.append(contentsOf: bytes) }
+                    return TextRef(offset: UInt32(fresh.count), count: ref.count)
+                }
+            }
+            number &+= 1
+        }
+        contextText = fresh
     }
 
     private mutating func growRing() {
