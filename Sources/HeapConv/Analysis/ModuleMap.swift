@@ -45,6 +45,8 @@ public final class ModuleMap {
     /// The last process looked up and its mappings' slot, for runs of frames of one process.
     private var lastProcess: UInt32 = .max
     private var lastMappings: [Mapping] = []
+    /// The kernel's mappings (process 0's), for the lookups that fall back to them.
+    private var kernelMappings: [Mapping] = []
     /// Image records applied.
     public private(set) var images: UInt64 = 0
 
@@ -84,7 +86,9 @@ public final class ModuleMap {
         }
     }
 
-    /// The module `address` falls in, in `processID` (or the kernel's, for kernel addresses), now.
+    /// The module `address` falls in, in `processID` (or the kernel's, for kernel addresses), now. An
+    /// address in none of the process's images is looked up among the kernel's too (a 32-bit kernel's
+    /// addresses lie below ``kernelStart``).
     @inline(__always)
     public func resolve(_ address: UInt64, processID: UInt32) -> Resolution? {
         let pid = address >= Self.kernelStart ? 0 : processID
@@ -92,7 +96,10 @@ public final class ModuleMap {
             lastProcess = pid
             lastMappings = processes[pid] ?? []
         }
-        guard let mapping = lookup(address, in: lastMappings) else { return nil }
+        if let mapping = lookup(address, in: lastMappings) {
+            return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping)
+        }
+        guard pid != 0, !kernelMappings.isEmpty, let mapping = lookup(address, in: kernelMappings) else { return nil }
         return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping)
     }
 
@@ -129,6 +136,7 @@ public final class ModuleMap {
         let at = list.firstIndex { $0.start > mapping.start } ?? list.count
         list.insert(mapping, at: at)
         processes[processID] = list
+        if processID == 0 { kernelMappings = list }
         if processID == lastProcess { lastProcess = .max }
     }
 
@@ -136,6 +144,7 @@ public final class ModuleMap {
         guard var list = processes[processID], let at = list.firstIndex(where: { $0.start == base }) else { return }
         list.remove(at: at)
         processes[processID] = list
+        if processID == 0 { kernelMappings = list }
         if processID == lastProcess { lastProcess = .max }
     }
 

@@ -8,7 +8,7 @@ import Testing
     typealias H = HeapColHarness
 
     static let batches = [SampleEvents.everyKind(), SampleEvents.extremeTimes(), SampleEvents.workload(count: 5000),
-                          HeapColWorkloads.stackHeavy(count: 2000)]
+                          HeapColWorkloads.stackHeavy(count: 2000), SampleEvents.contextRecords()]
 
     static func readAll(_ reader: inout some EventReader) throws -> [EventBatch] {
         var batches: [EventBatch] = []

@@ -20,6 +20,42 @@ import Testing
         #expect(try H.read(try H.write(batches)) == batches.flatMap(H.flatten))
     }
 
+    @Test func contextRecordsRoundTrip() throws {
+        let batch = SampleEvents.contextRecords()
+        let file = try H.write([batch])
+        #expect(try H.read(file) == H.flatten(batch))
+        // One context block with records before and after the row group's event, then the row group.
+        let parts = H.Parts(try H.gunzip(file))
+        #expect(parts.blocks.map(\.tag) == [HeapColContext.tag, HeapColFormat.rowGroupTag, HeapColFormat.footerTag])
+    }
+
+    /// Context records among heap events at every position of small row groups, and runs of context records
+    /// long enough to end row groups early and to stand alone in blocks.
+    @Test(arguments: [1, 3, 64, 65_536])
+    func contextRecordsKeepTheirPlaceAcrossRowGroups(limit: Int) throws {
+        let heap = SampleEvents.workload(count: 300)
+        let context = SampleEvents.contextRecords()
+        var batch = EventBatch()
+        var rng = SplitMix64(seed: UInt64(limit))
+        for event in heap.events {
+            batch.append(event, from: heap)
+            for _ in 0..<Int(rng.next() % 3) { batch.append(context.events[Int(rng.next() % UInt64(context.count))], from: context) }
+        }
+        for _ in 0..<(HeapColContextWriter.flushCount * 2 + 5) { batch.append(context.events[0], from: context) }
+        for event in heap.events.prefix(10) { batch.append(event, from: heap) }
+        for _ in 0..<(HeapColContextWriter.flushCount + 1) { batch.append(context.events[2], from: context) }
+        let file = try H.write([batch], rowGroupLimit: limit)
+        #expect(try H.read(file) == H.flatten(batch))
+        #expect(try H.read(file, chunk: 7, limit: 5) == H.flatten(batch))
+        // Never more than one block's worth of records waits on either side.
+        let parts = H.Parts(try H.gunzip(file))
+        #expect(parts.blocks.contains { $0.tag == HeapColContext.tag })
+        for block in parts.blocks where block.tag == HeapColContext.tag {
+            var p = 0
+            #expect(H.readVarint(block.body, at: &p) <= UInt64(HeapColContextWriter.flushCount))
+        }
+    }
+
     @Test func workloadOfSeveralFullRowGroupsRoundTrips() throws {
         let batch = SampleEvents.workload(count: 140_000)
         let file = try H.write([batch])

@@ -6,14 +6,22 @@ enum Codecs {
     struct Flat: Equatable, CustomStringConvertible {
         var event: HeapEvent
         var stack: [UInt64]?
-        var description: String { "\(event) stack=\(stack.map { "\($0)" } ?? "none")" }
+        /// A context record's strings, in the order ``HeapEvent/remappingText(_:)`` visits them.
+        var texts: [[UInt8]?] = []
+        var description: String {
+            "\(event) stack=\(stack.map { "\($0)" } ?? "none") texts=\(texts.map { $0.map { String(decoding: $0, as: UTF8.self) } ?? "none" })"
+        }
     }
 
     static func flatten(_ batch: EventBatch) -> [Flat] {
         batch.events.map { event in
-            var plain = event
+            var texts: [[UInt8]?] = []
+            var plain = event.remappingText { ref in
+                texts.append(batch.text(ref).map(Array.init))
+                return .none
+            }
             plain.context.stack = .none
-            return Flat(event: plain, stack: batch.stack(of: event).map(Array.init))
+            return Flat(event: plain, stack: batch.stack(of: event).map(Array.init), texts: texts)
         }
     }
 
@@ -59,7 +67,9 @@ enum Codecs {
     static func batch(_ flats: [Flat]) -> EventBatch {
         var batch = EventBatch()
         for flat in flats {
-            if let stack = flat.stack { batch.append(flat.event, stack: stack) } else { batch.append(flat.event) }
+            var texts = flat.texts.makeIterator()
+            let event = flat.event.remappingText { _ in batch.appendText(texts.next() ?? nil) }
+            if let stack = flat.stack { batch.append(event, stack: stack) } else { batch.append(event) }
         }
         return batch
     }

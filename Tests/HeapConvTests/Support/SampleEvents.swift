@@ -48,6 +48,46 @@ enum SampleEvents {
         return batch
     }
 
+    /// Context records of every kind and state, with every optional field present and absent, strings that
+    /// need escaping (quotes, backslashes, control characters, non-ASCII, a comma and a line break for CSV),
+    /// PDB identities of both kinds, between heap events.
+    static func contextRecords() -> EventBatch {
+        var batch = EventBatch()
+        var t: Int64 = 1_555_526_400_000_000_000
+        func ctx(pid: UInt32 = 17185, tid: UInt32 = 0, cpu: UInt32? = nil) -> EventContext {
+            t += 1_000
+            return EventContext(timestamp: t, processID: pid, threadID: tid, cpu: cpu, heap: 0)
+        }
+        let guid: [UInt8] = [0xDF, 0xD8, 0x83, 0xEC, 0x59, 0x55, 0xE0, 0x46, 0xB6, 0x30, 0x13, 0x3E, 0xBD, 0x97, 0x92, 0x66]
+        var process = ProcessFields(state: .dcstart, parentID: 4, sessionID: UInt32.max)
+        process.name = batch.appendText("notepad.exe")
+        process.commandLine = batch.appendText("\"C:\\Windows\\notepad.exe\" a,b.txt\n\ttab\u{1}é😀")
+        batch.append(.process(ctx(), process))
+        batch.append(.process(ctx(pid: 0), ProcessFields(state: .start)))
+        var thread = ThreadFields(state: .dcstart)
+        thread.name = batch.appendText("worker \"1\"")
+        batch.append(.thread(ctx(tid: 4660, cpu: 3), thread))
+        batch.append(.thread(ctx(tid: UInt32.max), ThreadFields(state: .end)))
+        var image = ImageFields(state: .load, base: 0x7ff8_ed00_0000, size: 1_622_016, checksum: 0x18c2e0, timeDateStamp: 0x5000_0000)
+        image.name = batch.appendText("\\Device\\HarddiskVolume3\\Windows\\System32\\ntdll.dll")
+        image.pdb = batch.appendText(PDBIdentity(guid: guid, age: 2, isIL: false, name: Array("wntdll.pdb".utf8)).encoded)
+        batch.append(.image(ctx(), image))
+        batch.append(.alloc(EventContext(timestamp: t + 1, processID: 17185, threadID: 4660, cpu: 1, heap: 0x1a0000),
+                            address: 0x7ff8_ed01_0000, size: 64, source: .mainPath), stack: [0x7ff8_ed00_1234, 0xffff_f800_0000_0042])
+        t += 1
+        var il = ImageFields(state: .dcstart, base: 0xffff_f800_0000_0000, size: UInt64.max)
+        il.pdb = batch.appendText(PDBIdentity(guid: guid, age: UInt32.max, isIL: true, name: []).encoded)
+        batch.append(.image(ctx(pid: 0), il))
+        batch.append(.image(ctx(), ImageFields(state: .unload, base: 0, size: 0)))
+        batch.append(.image(ctx(), ImageFields(state: .dcend, base: 1, size: 2)))
+        batch.append(.process(ctx(pid: UInt32.max, cpu: 0), ProcessFields(state: .end, parentID: 0, sessionID: 0, exitStatus: Int32.min)))
+        var defunct = ProcessFields(state: .defunct, exitStatus: Int32.max)
+        defunct.name = batch.appendText("x")
+        batch.append(.process(ctx(), defunct))
+        batch.append(.process(ctx(), ProcessFields(state: .dcend, exitStatus: nil)))
+        return batch
+    }
+
     /// Events with extreme timestamps (negative, zero, Int64 bounds).
     static func extremeTimes() -> EventBatch {
         var batch = EventBatch()

@@ -32,7 +32,7 @@ import Testing
         (#"{"ts":1}"#, 2, nil, #"missing "event""#),
         (#"{"event":"alloc"} x"#, 2, 19, "unexpected text after the event object"),
         (#"{"event":"process","ts":1,"pid":2,"state":"load"}"#, 2, nil, #"a process record cannot have the state "load""#),
-        (#"{"event":"image","ts":1,"pid":2,"state":"load","address":"0x1","size":1,"pdb_name":"a.pdb"}"#, 2, nil, #"missing "pdb_guid""#),
+        (#"{"event":"image","ts":1,"pid":2,"state":"load","address":"0x1","size":1,"pdb_name":"a.pdb","pdb_age":1}"#, 2, nil, #"missing "pdb_guid""#),
         (#"{"event":"image","ts":1,"pid":2,"state":"load","address":"0x1","size":1,"pdb_guid":"nope"}"#, 2, 84, #"expected a GUID"#),
         (#"{"event":"thread","ts":1,"pid":2,"state":"start"}"#, 2, nil, #"missing "tid""#),
         (#"{"event":"process","ts":1,"pid":2,"state":"start","heap":"0x1"}"#, 2, nil, #""heap" does not apply to a process event"#),

@@ -6,23 +6,24 @@ import Testing
         ("everyKind", SampleEvents.everyKind()),
         ("extremeTimes", SampleEvents.extremeTimes()),
         ("workload", SampleEvents.workload(count: 5_000)),
+        ("contextRecords", SampleEvents.contextRecords()),
     ]
 
-    @Test(arguments: [0, 1, 2])
+    @Test(arguments: [0, 1, 2, 3])
     func jsonLinesReadsBackEveryField(_ index: Int) throws {
         let (_, batch) = Self.samples[index]
         let bytes = try Codecs.jsonl(batch)
         #expect(try Codecs.readJSONL(bytes) == Codecs.flatten(batch))
     }
 
-    @Test(arguments: [0, 1, 2])
+    @Test(arguments: [0, 1, 2, 3])
     func csvReadsBackEveryField(_ index: Int) throws {
         let (_, batch) = Self.samples[index]
         let bytes = try Codecs.csv(batch)
         #expect(try Codecs.readCSV(bytes) == Codecs.flatten(batch))
     }
 
-    @Test(arguments: [0, 1, 2])
+    @Test(arguments: [0, 1, 2, 3])
     func jsonLinesToCSVToJSONLinesIsByteIdentical(_ index: Int) throws {
         let (_, batch) = Self.samples[index]
         let jsonl = try Codecs.jsonl(batch)

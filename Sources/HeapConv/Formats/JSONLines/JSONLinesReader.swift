@@ -195,8 +195,8 @@ struct JSONLineParser: ChunkParser {
         case .text:
             guard s.byte == UInt8(ascii: "\"") else { throw bad(field, Self.expectation(of: field), s, start) }
             let text = try s.string()
-            // An empty string is no value, as the trace's own empty names are.
-            builder.setText(field, text.isEmpty ? .none : batch.appendText(text))
+            // An empty name is no value, as the trace's own empty names are; an empty PDB name is a value.
+            builder.setText(field, text.isEmpty && field != .pdbName ? .none : batch.appendText(text))
         case .guid:
             guard s.byte == UInt8(ascii: "\""), case let text = try s.string(), let guid = PDBIdentity.guidBytes(text) else {
                 throw bad(field, Self.expectation(of: field), s, start)

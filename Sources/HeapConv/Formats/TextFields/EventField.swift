@@ -156,8 +156,8 @@ public enum EventField: Int, CaseIterable, Sendable {
         }
     }
 
-    /// The PDB identity's fields: all or none of `pdb_name`, `pdb_guid`, `pdb_age` (and `pdb_kind` only
-    /// with them).
+    /// The PDB identity's fields: `pdb_guid` and `pdb_age` together, with `pdb_name` (which may be empty)
+    /// and `pdb_kind` only with them.
     static let pdbFields: UInt64 = EventField.pdbName.bit | EventField.pdbGUID.bit | EventField.pdbAge.bit
 
     /// Fields every event has, and those any may have (`stack` only heap events).

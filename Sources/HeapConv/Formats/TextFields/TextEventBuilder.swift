@@ -144,15 +144,15 @@ struct TextEventBuilder {
         case .thread:
             return .success(.thread(context, ThreadFields(state: state, name: text(.name))))
         default:
-            let pdbPresent = present & EventField.pdbFields
-            if pdbPresent != 0 && pdbPresent != EventField.pdbFields || has(.pdbKind) && pdbPresent == 0 {
-                let missing = [EventField.pdbName, .pdbGUID, .pdbAge].first { !has($0) }!
+            // A PDB identity needs its GUID and age; its name may be empty (an empty CSV cell).
+            let pdbPresent = present & (EventField.pdbFields | EventField.pdbKind.bit)
+            if pdbPresent != 0, let missing = [EventField.pdbGUID, .pdbAge].first(where: { !has($0) }) {
                 return .failure(.missing(missing))
             }
             var pdb = TextRef.none
-            if pdbPresent != 0, let guid = batch.text(text(.pdbGUID)), let name = batch.text(text(.pdbName)) {
-                pdb = batch.appendText(PDBIdentity(guid: Array(guid), age: u32(.pdbAge), isIL: has(.pdbKind),
-                                                   name: Array(name)).encoded)
+            if pdbPresent != 0, let guid = batch.text(text(.pdbGUID)) {
+                let name = batch.text(text(.pdbName)).map(Array.init) ?? []
+                pdb = batch.appendText(PDBIdentity(guid: Array(guid), age: u32(.pdbAge), isIL: has(.pdbKind), name: name).encoded)
             }
             return .success(.image(context, ImageFields(
                 state: state, base: value(.address), size: value(.size), name: text(.name),
