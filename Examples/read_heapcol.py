@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Print the events of a .heapcol file as JSON Lines, the way `heapconv FILE - --to jsonl` does.
+"""Print the events and context records of a .heapcol file (version 1.0 or 1.1) as JSON Lines, the way
+`heapconv FILE - --to jsonl` does.
 
 Written from Schemas/heapcol.md alone (section numbers below refer to it), with the Python standard
 library only. Checks everything the specification asks a reader to check; on a damaged file it prints
@@ -25,6 +26,13 @@ SOURCES = {1: '"lookaside"', 2: '"lowfrag"', 3: '"mainpath"', 4: '"slowpath"', 5
 COLUMNS = ["kind", "time", "pid_dict", "pid", "tid_dict", "tid", "cpu", "heap_dict", "heap", "address",
            "size", "old_address", "old_size", "source", "flags", "details", "stack_dict", "stack"]  # §5.3
 ALLOC, REALLOC, FREE, EXPAND, CONTRACT, CREATE, SNAPSHOT, OTHER = 1, 2, 3, 5, 6, 0, 7, 8
+PROCESS, THREAD, IMAGE = 9, 10, 11                                     # §5.4: context record kinds
+CONTEXT_KINDS = {PROCESS: "process", THREAD: "thread", IMAGE: "image"}
+STATES = ["start", "end", "dcstart", "dcend", "defunct", "load", "unload"]
+KIND_STATES = {PROCESS: (0, 1, 2, 3, 4), THREAD: (0, 1, 2, 3), IMAGE: (5, 6, 2, 3)}
+KIND_MASKS = {PROCESS: 0x3F, THREAD: 0x11, IMAGE: 0x1D1}               # bits each kind lists
+MAX_STRING = 1 << 20                                                   # §5.4: string byte count
+ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 
 
 class Damaged(Exception):
@@ -113,6 +121,28 @@ def hexa(value):
     return '"0x%x"' % value
 
 
+def json_string(raw):
+    """§10: a string's UTF-8 bytes as a JSON string: `"`, `\\` and control characters escaped (`\\b \\f \\n
+    \\r \\t`, else `\\u00xx`), every other byte as it is. Works on bytes: every byte of a multi-byte UTF-8
+    sequence is 0x80 or above, so escaping bytes below 0x20 and `"` and `\\` escapes exactly the characters."""
+    out = ['"']
+    start = 0
+    for i, byte in enumerate(raw):
+        if byte < 0x20 or byte == 0x22 or byte == 0x5C:
+            out.append(raw[start:i].decode("utf-8"))
+            out.append(ESCAPES.get(byte) or "\\u%04x" % byte)
+            start = i + 1
+    out.append(raw[start:].decode("utf-8"))
+    out.append('"')
+    return "".join(out)
+
+
+def guid(raw):
+    """§10: 16 bytes of a GUID as Windows stores it, as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`."""
+    return '"%08x-%04x-%04x-%s-%s"' % (int.from_bytes(raw[0:4], "little"), int.from_bytes(raw[4:6], "little"),
+                                      int.from_bytes(raw[6:8], "little"), raw[8:10].hex(), raw[10:16].hex())
+
+
 class Reader:
     def __init__(self, stream, out):
         self.stream = stream
@@ -123,6 +153,9 @@ class Reader:
         self.row_groups = 0
         self.events = 0
         self.per_kind = [0] * 9
+        self.minor = 0
+        self.context = {PROCESS: 0, THREAD: 0, IMAGE: 0}   # §7: context records decoded, per kind
+        self.pending = None        # §5.4: the records of the last context block, not yet placed
 
     def read(self, n):
         """Exactly n bytes, or fewer at the end of the stream."""
@@ -146,6 +179,7 @@ class Reader:
             raise Damaged(0, "not a heapcol file (wrong magic)")
         if header[8] != MAJOR:
             raise Damaged(8, "unsupported major version %d" % header[8])
+        self.minor = header[9]                                         # §3.2: any minor version
         while True:                                                    # §3.3
             start = self.offset
             head = self.read(5)
@@ -164,24 +198,150 @@ class Reader:
             crc = int.from_bytes(rest[length:], "little")
             if zlib.crc32(head + body) != crc:
                 raise Damaged(start, "CRC-32 mismatch in the block at 0x%x" % start)
+            if tag != 0x52 and self.pending is not None:
+                self.place_pending(start)
             if tag == 0x52:
                 self.row_group(body, start + 5)
+            elif tag == 0x43 and self.minor >= 1:
+                self.context_block(body, start + 5)
             elif tag == 0x46:
                 self.footer(body, start + 5)
                 if self.read(1):
                     raise Damaged(self.offset - 1, "data after the footer")
                 return
-            # any other tag: a later minor version's block, skipped
+            # any other tag (and 'C' in a 1.0 file): a later minor version's block, skipped
+
+    def place_pending(self, start):
+        """§5.4: the last context block is followed by something other than a row group: its records all
+        have position 0 and come here, or it is an error."""
+        records = self.pending
+        self.pending = None
+        for position, at, _line in records:
+            if position:
+                raise Damaged(at, "context record at position %d, but the block at 0x%x after its context "
+                                  "block is not a row group" % (position, start))
+        self.out.write("".join(line for _, _, line in records).encode("utf-8"))
 
     def footer(self, body, offset):                                    # §7
+        counted = [self.row_groups, self.events] + self.per_kind
+        if self.minor >= 1:
+            counted += [sum(self.context.values()), self.context[PROCESS], self.context[THREAD], self.context[IMAGE]]
         values = []
         pos = 0
-        for _ in range(11):
+        for _ in counted:   # 11 values in 1.0, 15 in 1.1; any after them (a later minor version's) ignored
             value, pos = varint(body, pos, len(body), offset)
             values.append(value)
-        if values != [self.row_groups, self.events] + self.per_kind:
-            raise Damaged(offset, "footer counts %s differ from the file's %s"
-                          % (values, [self.row_groups, self.events] + self.per_kind))
+        if values != counted:
+            raise Damaged(offset, "footer counts %s differ from the file's %s" % (values, counted))
+
+    def context_block(self, body, offset):                             # §5.4
+        end = len(body)
+        count, pos = varint(body, 0, end, offset)
+        if count < 1:
+            raise Damaged(offset, "context block of 0 records")
+        records = []
+        t = 0
+        last = 0
+
+        def u8(name):
+            nonlocal pos
+            if pos >= end:
+                raise Damaged(offset + pos, "context record: %s runs past the end of the block" % name)
+            pos += 1
+            return body[pos - 1]
+
+        def number(name, maximum=U64):
+            nonlocal pos
+            at = pos
+            value, pos = varint(body, pos, end, offset)
+            if value > maximum:
+                raise Damaged(offset + at, "context record: %s %d above %d" % (name, value, maximum))
+            return value
+
+        def string(name):
+            nonlocal pos
+            at = pos
+            size, pos = varint(body, pos, end, offset)
+            if size > MAX_STRING:
+                raise Damaged(offset + at, "context record: %s of %d bytes, above 1 MiB" % (name, size))
+            if size > end - pos:
+                raise Damaged(offset + at, "context record: %s runs past the end of the block" % name)
+            raw = body[pos:pos + size]
+            pos += size
+            try:
+                return json_string(raw)
+            except UnicodeDecodeError as error:
+                raise Damaged(offset + at, "context record: %s is not UTF-8 (byte %d)" % (name, error.start))
+
+        for _ in range(count):
+            at = pos
+            position = number("position", MAX_EVENTS)
+            if position < last:
+                raise Damaged(offset + at, "context record positions decrease (%d after %d)" % (position, last))
+            last = position
+            kind = u8("kind")
+            if kind not in CONTEXT_KINDS:
+                raise Damaged(offset + pos - 1, "context record: unknown kind %d" % kind)
+            t = (t + unzigzag(number("time"))) & U64                   # §6.2, from 0 in every block
+            ts = t - (1 << 64) if t >= 1 << 63 else t
+            pid = number("pid", U32)
+            state = u8("state")
+            if state not in KIND_STATES[kind]:
+                raise Damaged(offset + pos - 1, "context record: state %d for a %s" % (state, CONTEXT_KINDS[kind]))
+            parts = ['{"event":"%s","ts":%d,"pid":%d' % (CONTEXT_KINDS[kind], ts, pid)]
+            if kind == THREAD:
+                parts.append(',"tid":%d' % number("tid", U32))
+            elif kind == IMAGE:
+                fields = ',"address":%s,"size":%d' % (hexa(number("address")), number("size"))
+            mask_at = pos
+            mask = number("mask")
+            if mask & ~KIND_MASKS[kind]:
+                raise Damaged(offset + mask_at, "context record: mask 0x%x has unknown bits for a %s"
+                              % (mask, CONTEXT_KINDS[kind]))
+            if mask & 1:
+                parts.append(',"cpu":%d' % number("cpu", U32))
+            parts.append(',"state":"%s"' % STATES[state])
+            if kind == PROCESS:
+                if mask & 2:
+                    parts.append(',"parent_pid":%d' % number("parent_pid", U32))
+                if mask & 4:
+                    parts.append(',"session":%d' % number("session", U32))
+                if mask & 8:
+                    status = unzigzag(number("exit_status", U32))      # a signed 32-bit value
+                    parts.append(',"exit_status":%d' % status)
+                if mask & 16:
+                    parts.append(',"name":%s' % string("name"))
+                if mask & 32:
+                    parts.append(',"command_line":%s' % string("command_line"))
+            elif kind == THREAD:
+                if mask & 16:
+                    parts.append(',"name":%s' % string("name"))
+            else:
+                parts.append(fields)
+                if mask & 16:
+                    parts.append(',"name":%s' % string("name"))
+                if mask & 64:
+                    parts.append(',"checksum":%d' % number("checksum", U32))
+                if mask & 128:
+                    parts.append(',"timestamp":%d' % number("timestamp", U32))
+                if mask & 256:
+                    if end - pos < 16:
+                        raise Damaged(offset + pos, "context record: pdb GUID runs past the end of the block")
+                    pdb_guid = guid(body[pos:pos + 16])
+                    pos += 16
+                    age = number("pdb_age", U32)
+                    pdb_kind = u8("pdb_kind")
+                    if pdb_kind > 1:
+                        raise Damaged(offset + pos - 1, "context record: unknown pdb_kind %d" % pdb_kind)
+                    parts.append(',"pdb_name":%s,"pdb_guid":%s,"pdb_age":%d' % (string("pdb_name"), pdb_guid, age))
+                    if pdb_kind == 1:
+                        parts.append(',"pdb_kind":"il"')
+            parts.append("}\n")
+            records.append((position, offset + at, "".join(parts)))
+            self.context[kind] += 1
+        if pos != end:
+            raise Damaged(offset + pos, "%d bytes left over after the context block's last record" % (end - pos))
+        self.pending = records
 
     def row_group(self, body, offset):                                 # §5
         end = len(body)
@@ -305,9 +465,19 @@ class Reader:
                 raise bad(15, "mask 0x%x has unknown bits" % value)
             return value
 
+        records = self.pending or []                                   # §5.4: this row group's context records
+        self.pending = None
+        for position, at, _line in records:
+            if position > n:
+                raise Damaged(at, "context record at position %d, past the %d events of the row group at 0x%x"
+                              % (position, n, offset - 5))
+        r = 0
         lines = []
         t = 0
         for i in range(n):
+            while r < len(records) and records[r][0] <= i:
+                lines.append(records[r][2])
+                r += 1
             t = (t + unzigzag(cols[1][i])) & U64                       # §6.2
             ts = t - (1 << 64) if t >= 1 << 63 else t
             for cid, dictionary in ((3, pid_dict), (5, tid_dict), (8, heap_dict)):
@@ -403,16 +573,17 @@ class Reader:
             self.per_kind[kind] += 1
         if cursor["d"] != len(details):
             raise bad(15, "%d integers left over" % (len(details) - cursor["d"]))
+        lines.extend(line for _, _, line in records[r:])
         # Only a row group that decoded whole is printed (§3.4).
-        self.out.write("".join(lines))
+        self.out.write("".join(lines).encode("utf-8"))
         self.row_groups += 1
         self.events += n
 
 
 USAGE = """usage: read_heapcol.py FILE.heapcol > events.jsonl
 
-Prints the events of a .heapcol file as JSON Lines, byte for byte what `heapconv FILE - --to jsonl`
-prints. Python standard library only; written from Schemas/heapcol.md. Exit status 0 on success, 1 on a
+Prints the events and context records (processes, threads, images) of a .heapcol file, version 1.0 or
+1.1, as JSON Lines, byte for byte what `heapconv FILE - --to jsonl` prints. Python standard library only; written from Schemas/heapcol.md. Exit status 0 on success, 1 on a
 damaged file (one line on standard error with the byte offset), 2 on a usage error.
 """
 
@@ -427,7 +598,7 @@ def main(argv):
     name = argv[1]
     try:
         with gzip.open(name, "rb") as stream:
-            Reader(stream, sys.stdout).run()
+            Reader(stream, sys.stdout.buffer).run()
     except Damaged as error:
         sys.stdout.flush()
         sys.stderr.write("read_heapcol.py: %s: offset 0x%x: %s\n" % (name, error.offset, error))

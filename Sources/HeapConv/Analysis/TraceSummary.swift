@@ -1,8 +1,9 @@
-/// What `heapconv info` reports about a stream of heap events: counts per kind, processes, heaps, the time
-/// span, bytes allocated and freed, peak live bytes and the blocks never freed, per heap.
+/// What `heapconv info` reports about a stream of heap events: counts per kind, processes (named from the
+/// trace's process records) with their heaps' totals, the time span, bytes allocated and freed, peak live
+/// bytes and the blocks never freed, per heap, and how many stack frames fall in a known module.
 ///
 /// It is an ``EventWriter`` so that `info` runs the same streaming chain as a conversion; its memory grows
-/// with live blocks, processes and heaps, never with the number of events.
+/// with live blocks, processes, heaps and images, never with the number of events.
 public struct TraceSummary: EventWriter {
     public private(set) var eventCount: UInt64 = 0
     public private(set) var countsByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
@@ -12,6 +13,14 @@ public struct TraceSummary: EventWriter {
     public private(set) var timeInversions: UInt64 = 0
     public private(set) var eventsWithStacks: UInt64 = 0
     public private(set) var live = LiveHeapState()
+    /// Context records (process, thread, image) seen.
+    public private(set) var contextRecords: UInt64 = 0
+    /// Process image names from the process records, the latest for each id.
+    public private(set) var processNames: [UInt32: String] = [:]
+    /// Stack frames of heap events, and those that fall in a module of the trace's image records.
+    public private(set) var frames: UInt64 = 0
+    public private(set) var framesInModules: UInt64 = 0
+    private let modules = ModuleMap()
 
     // Processes, threads and heaps get dense slots (a direct-mapped cache in front of a dictionary answers
     // almost every lookup), and their counts live in arrays: no hashing per event.
@@ -48,8 +57,12 @@ public struct TraceSummary: EventWriter {
             if i + ahead < events.count { live.prefetch(events[i + ahead]) }
             let event = events[i]
             let c = event.context
-            eventCount += 1
             countsByKind[Int(event.kind.rawValue)] += 1
+            if event.isContext {
+                noteContext(event, in: batch)
+                continue
+            }
+            eventCount += 1
             if let last = lastTimestamp {
                 if c.timestamp < last { timeInversions += 1 } else { lastTimestamp = c.timestamp }
                 if c.timestamp < firstTimestamp! { firstTimestamp = c.timestamp }
@@ -57,7 +70,13 @@ public struct TraceSummary: EventWriter {
                 firstTimestamp = c.timestamp
                 lastTimestamp = c.timestamp
             }
-            if c.stack.isPresent { eventsWithStacks += 1 }
+            if let stack = batch.stack(c.stack) {
+                eventsWithStacks += 1
+                frames += UInt64(stack.count)
+                if !modules.isEmpty {
+                    for frame in stack where modules.resolve(frame, processID: c.processID) != nil { framesInModules += 1 }
+                }
+            }
             // A process is a key with heap 0, a thread one with the thread id in place of the heap.
             let (process, newProcess) = processSlots.slot(creating: HeapKey(processID: c.processID, heap: 0))
             if newProcess {
@@ -75,6 +94,14 @@ public struct TraceSummary: EventWriter {
         }
     }
 
+    private mutating func noteContext(_ event: HeapEvent, in batch: EventBatch) {
+        contextRecords += 1
+        modules.apply(event, in: batch)
+        if case .process(let c, let f) = event, let name = batch.string(f.name) {
+            processNames[c.processID] = name
+        }
+    }
+
     public mutating func finish() throws(ConversionError) {}
 
     /// The summary as a tree: `events`, `time`, `processes`, `heaps` (each with its totals).
@@ -89,12 +116,28 @@ public struct TraceSummary: EventWriter {
                     ("span_ns", .int(last &- first))]
             if timeInversions > 0 { time.append(("inversions", .uint(timeInversions))) }
         }
+        let eventsPerHeap = self.eventsPerHeap
+        var perProcess: [UInt32: (heaps: UInt64, allocated: UInt64, blocks: UInt64, bytes: UInt64)] = [:]
+        for key in eventsPerHeap.keys {
+            let t = live.totals(of: key) ?? HeapTotals()
+            var sums = perProcess[key.processID] ?? (0, 0, 0, 0)
+            sums.heaps += 1
+            sums.allocated &+= t.allocatedBytes
+            sums.blocks += t.liveBlocks
+            sums.bytes &+= t.liveBytes
+            perProcess[key.processID] = sums
+        }
         let processOrder = processSlots.keys.indices.sorted { processSlots.keys[$0] < processSlots.keys[$1] }
         let processes: [InfoValue] = processOrder.map { slot in
-            .object([("pid", .uint(UInt64(processSlots.keys[slot].processID))), ("events", .uint(processEvents[slot])),
-                     ("threads", .uint(processThreads[slot]))])
+            let pid = processSlots.keys[slot].processID
+            var entries: [(String, InfoValue)] = [("pid", .uint(UInt64(pid)))]
+            if let name = processNames[pid] { entries.append(("name", .string(name))) }
+            let sums = perProcess[pid] ?? (0, 0, 0, 0)
+            entries += [("events", .uint(processEvents[slot])), ("threads", .uint(processThreads[slot])),
+                        ("heaps", .uint(sums.heaps)), ("bytes_allocated", .uint(sums.allocated)),
+                        ("outstanding_blocks", .uint(sums.blocks)), ("outstanding_bytes", .uint(sums.bytes))]
+            return .object(entries)
         }
-        let eventsPerHeap = self.eventsPerHeap
         let heaps: [InfoValue] = eventsPerHeap.keys.sorted().map { key in
             let t = live.totals(of: key) ?? HeapTotals()
             var entries: [(String, InfoValue)] = [
@@ -107,10 +150,18 @@ public struct TraceSummary: EventWriter {
             if t.unknownFrees > 0 { entries.append(("frees_of_unknown_blocks", .uint(t.unknownFrees))) }
             return .object(entries)
         }
+        var frameFacts: [(String, InfoValue)] = [("total", .uint(frames)), ("in_modules", .uint(framesInModules))]
+        if frames > 0 {
+            let permille = (framesInModules * 1000 + frames / 2) / frames
+            frameFacts.append(("in_modules_share", .string("\(permille / 10).\(permille % 10) %")))
+        }
+        frameFacts.append(("images", .uint(modules.images)))
         return .object([
             ("events", .uint(eventCount)),
             ("events_by_kind", .object(kinds)),
+            ("context_records", .uint(contextRecords)),
             ("events_with_stacks", .uint(eventsWithStacks)),
+            ("stack_frames", .object(frameFacts)),
             ("time", .object(time)),
             ("processes", .array(processes)),
             ("heaps", .array(heaps)),

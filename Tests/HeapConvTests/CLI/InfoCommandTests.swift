@@ -41,7 +41,11 @@ import Testing
         #expect(h["frees_of_unknown_blocks"] as? Int == 1)
         #expect(heaps[1]["pid"] as? Int == 8)
         let processes = try #require(summary["processes"] as? [[String: Int]])
-        #expect(processes == [["pid": 7, "events": 5, "threads": 2], ["pid": 8, "events": 1, "threads": 1]])
+        // Per process, its heaps' totals: pid 7 allocated 450 bytes (100 + 50 + 300) and holds the 300.
+        #expect(processes == [["pid": 7, "events": 5, "threads": 2, "heaps": 1, "bytes_allocated": 450, "outstanding_blocks": 1,
+                               "outstanding_bytes": 300],
+                              ["pid": 8, "events": 1, "threads": 1, "heaps": 1, "bytes_allocated": 8, "outstanding_blocks": 1,
+                               "outstanding_bytes": 8]])
 
         let plain = try CLI.run(["info", "t.jsonl"], in: dir)
         #expect(plain.status == 0)

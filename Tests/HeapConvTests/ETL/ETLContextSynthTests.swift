@@ -170,6 +170,71 @@ import Testing
         #expect(plain.map { $0.split(separator: "\"")[3] } == ["image", "image", "image", "alloc", "image", "image", "alloc"])
     }
 
+    /// Chrome: processes and threads carry the trace's names (a name arriving after the first heap event
+    /// renames the track), stacks in instants and lifetime slices name their modules.
+    @Test func chromeNamesProcessesThreadsAndFrames() throws {
+        let ntdll = Self.user(.bits64, 0)
+        let h1 = ETLHeapRecords.Header(.bits64, thread: 0x1234, process: 0x4321, ticks: 5_000_100)
+        let h2 = ETLHeapRecords.Header(.bits64, thread: 0x1234, process: 0x4321, ticks: 5_000_300)
+        let bytes = ETLTestSupport.trace(.bits64) { b in
+            b.appendBuffer(cpu: 0, records: [
+                C.process(.bits64, header: .perfinfo(ticks: 5_000_005), opcode: .dcstart, processID: 0x4321,
+                          imageFileName: Array("note\"pad.exe".utf8)),
+                C.image(.bits64, header: .perfinfo(ticks: 5_000_010), kind: .dcstart, base: ntdll, size: 0x10000,
+                        processID: 0x4321, fileName: "\\Windows\\System32\\ntdll.dll"),
+                ETLHeapRecords.alloc(h1, heap: 0x10000, size: 16, address: 0x20000, source: 3),
+                ETLStackWalkRecords.stack(.bits64, ticks: 5_000_101, eventTicks: 5_000_100, process: 0x4321, thread: 0x1234,
+                                          frames: [ntdll + 0x10, 0x3000_0000]),
+                C.thread(.bits64, header: .system(thread: 0x1234, process: 0x4321, ticks: 5_000_200), opcode: .dcend,
+                         processID: 0x4321, threadID: 0x1234, name: "worker"),
+                ETLHeapRecords.alloc(h2, heap: 0x10000, size: 32, address: 0x20040, source: 3),
+            ])
+        }
+        let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
+        try Data(bytes).write(to: dir.appendingPathComponent("t.etl"))
+        let r = try CLI.run(["t.etl", "-", "--to", "chrome", "--lifetimes", "all", "--quiet"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains(#"{"ph":"M","pid":17185,"tid":4660,"name":"process_name","args":{"name":"note\"pad.exe"}},"#))
+        #expect(lines.contains(#"{"ph":"M","pid":17185,"tid":4660,"name":"thread_name","args":{"name":"thread 4660"}},"#))
+        #expect(lines.contains(#"{"ph":"M","pid":17185,"tid":4660,"name":"thread_name","args":{"name":"worker"}},"#))
+        #expect(lines.contains { $0.hasPrefix(#"{"ph":"i""#) && $0.contains(#""stack":["ntdll.dll+0x10","0x30000000"]"#) })
+        #expect(lines.contains { $0.hasPrefix(#"{"ph":"b""#) && $0.contains(#""stack":["ntdll.dll+0x10","0x30000000"]"#) })
+        #expect(!lines.contains { $0.contains(#""name":"Process""#) || $0.contains(#""name":"Image""#) })
+    }
+
+    /// `info` names processes from their records and says how many stack frames fall in a module.
+    @Test func infoNamesProcessesAndCountsResolvedFrames() throws {
+        let ntdll = Self.user(.bits64, 0)
+        let heap = ETLHeapRecords.Header(.bits64, thread: 0x1234, process: 0x4321, ticks: 5_000_100)
+        let bytes = ETLTestSupport.trace(.bits64) { b in
+            b.appendBuffer(cpu: 0, records: [
+                C.process(.bits64, header: .perfinfo(ticks: 5_000_005), opcode: .dcstart, processID: 0x4321,
+                          imageFileName: Array("notepad.exe".utf8)),
+                C.image(.bits64, header: .perfinfo(ticks: 5_000_010), kind: .dcstart, base: ntdll, size: 0x10000,
+                        processID: 0x4321, fileName: "\\Windows\\System32\\ntdll.dll"),
+                ETLHeapRecords.alloc(heap, heap: 0x10000, size: 16, address: 0x20000, source: 3),
+                ETLStackWalkRecords.stack(.bits64, ticks: 5_000_101, eventTicks: 5_000_100, process: 0x4321, thread: 0x1234,
+                                          frames: [ntdll + 1, ntdll + 2, 0x3000_0000]),
+            ])
+        }
+        let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
+        try Data(bytes).write(to: dir.appendingPathComponent("t.etl"))
+        let r = try CLI.run(["info", "t.etl", "--json"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let summary = try #require(object["summary"] as? [String: Any])
+        let process = try #require((summary["processes"] as? [[String: Any]])?.first)
+        #expect(process["name"] as? String == "notepad.exe")
+        #expect(process["heaps"] as? Int == 1 && process["outstanding_bytes"] as? Int == 16 && process["outstanding_blocks"] as? Int == 1)
+        let frames = try #require(summary["stack_frames"] as? [String: Any])
+        #expect(frames["total"] as? Int == 3 && frames["in_modules"] as? Int == 2)
+        #expect(frames["in_modules_share"] as? String == "66.7 %")
+        #expect(summary["context_records"] as? Int == 2)
+    }
+
     /// Damaged context payloads: an error with the record's offset, nothing written; under --keep-going the
     /// record is skipped and reported.
     static func damaged() -> [(String, [UInt8], String)] {
