@@ -202,14 +202,14 @@ class Reader:
                 self.place_pending(start)
             if tag == 0x52:
                 self.row_group(body, start + 5)
-            elif tag == 0x43 and self.minor >= 1:
+            elif tag == 0x43:
                 self.context_block(body, start + 5)
             elif tag == 0x46:
                 self.footer(body, start + 5)
                 if self.read(1):
                     raise Damaged(self.offset - 1, "data after the footer")
                 return
-            # any other tag (and 'C' in a 1.0 file): a later minor version's block, skipped
+            # any other tag: a later minor version's block, skipped
 
     def place_pending(self, start):
         """§5.4: the last context block is followed by something other than a row group: its records all
@@ -224,8 +224,12 @@ class Reader:
 
     def footer(self, body, offset):                                    # §7
         counted = [self.row_groups, self.events] + self.per_kind
+        records = sum(self.context.values())
         if self.minor >= 1:
-            counted += [sum(self.context.values()), self.context[PROCESS], self.context[THREAD], self.context[IMAGE]]
+            counted += [records, self.context[PROCESS], self.context[THREAD], self.context[IMAGE]]
+        elif records:
+            # Context blocks are a 1.1 addition: a 1.0 footer has no count for them, so it counts none.
+            raise Damaged(offset, "a heapcol 1.0 footer counts no context records, but the file holds %d" % records)
         values = []
         pos = 0
         for _ in counted:   # 11 values in 1.0, 15 in 1.1; any after them (a later minor version's) ignored

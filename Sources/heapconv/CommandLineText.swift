@@ -25,7 +25,8 @@ enum CommandLineText {
     /// The exit statuses, for `--help` and the README.
     static let exitStatuses = """
           0   success (also when no event matched: a warning says so)
-          1   --fail-if-empty and no event was written
+          1   --fail-if-empty and no event was written; leaks --fail-on-leaks
+              and a process leaked
           3   --keep-going skipped damaged parts of the input; the output
               holds what was intact
          64   usage error (bad option or argument, format cannot be inferred,
@@ -44,9 +45,15 @@ enum CommandLineText {
 
     /// Prints a command-line mistake as one line with the usage of the command `arguments` run.
     static func usageError(_ message: String, arguments: [String]) {
-        let info = arguments.first { !$0.hasPrefix("-") } == "info"
-        let usage = info ? "heapconv info IN [--json] [--facts] [filters]" : "heapconv IN OUT [options]"
-        let help = info ? "heapconv info --help" : "heapconv --help"
+        let usage: String, help: String
+        switch arguments.first(where: { !$0.hasPrefix("-") }) {
+        case "info":
+            (usage, help) = (InfoCommand.configuration.usage ?? "", "heapconv info --help")
+        case "leaks":
+            (usage, help) = (LeaksCommand.configuration.usage ?? "", "heapconv leaks --help")
+        default:
+            (usage, help) = ("heapconv IN OUT [options]", "heapconv --help")
+        }
         Diagnostics.error(sentence(message) + " (usage: \(usage); see \(help))")
     }
 

@@ -1,15 +1,15 @@
 import ArgumentParser
 
 /// The command tree shell completion is generated from: `heapconv` taking convert's arguments and options
-/// itself, with `info` as its subcommand.
+/// itself, with `info` and `leaks` as its subcommands.
 ///
 /// swift-argument-parser completes a default subcommand's arguments only after its name (`heapconv convert
-/// IN OUT`), so the real tree would offer nothing but `convert`, `info` and `help` after `heapconv `.
+/// IN OUT`), so the real tree would offer nothing but `convert`, `info`, `leaks` and `help` after `heapconv `.
 /// This tree is never parsed; it only describes what to complete.
 struct CompletionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heapconv",
-        subcommands: [InfoCommand.self]
+        subcommands: [InfoCommand.self, LeaksCommand.self]
     )
 
     @OptionGroup var options: ConvertOptions

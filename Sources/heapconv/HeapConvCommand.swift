@@ -9,10 +9,11 @@ struct HeapConvCommand: ParsableCommand {
         usage: """
             heapconv IN OUT [options]
             heapconv info IN [--json] [--facts] [filters]
+            heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks] [filters]
             """,
         discussion: CommandLineText.overview,
         version: HeapConvVersion.string,
-        subcommands: [ConvertCommand.self, InfoCommand.self],
+        subcommands: [ConvertCommand.self, InfoCommand.self, LeaksCommand.self],
         defaultSubcommand: ConvertCommand.self
     )
 

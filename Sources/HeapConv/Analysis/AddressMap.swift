@@ -129,6 +129,12 @@ struct AddressMap<Value: BitwiseCopyable> {
         return old
     }
 
+    /// Calls `body` with every key and value (in no particular order), without building an array.
+    func forEach(_ body: (UInt64, Value) -> Void) {
+        if let zeroKeyValue { body(0, zeroKeyValue) }
+        for entry in slots where entry.key != 0 { body(entry.key, entry.value) }
+    }
+
     /// Removes every entry; keeps the slots when there are few, so that a map emptied often stays cheap.
     mutating func removeAll() {
         guard !isEmpty else { return }

@@ -34,19 +34,31 @@ public struct HeapTotals: Equatable, Sendable {
 }
 
 /// Which blocks are alive, per heap, as events arrive in time order: the basis of live-byte counters,
-/// peaks and leak reports.
+/// peaks, profiles and leak reports, the one implementation of heapconv's heap accounting:
 ///
-/// Memory grows with the number of live blocks, never with the number of events. A free or realloc of a
-/// block allocated before the trace began is counted in ``HeapTotals/unknownFrees`` and never drives a
-/// counter negative; a destroyed heap releases all its blocks.
+/// - an alloc makes a block live (an alloc over a live address first ends the block that was there: its
+///   free was not in the trace);
+/// - a realloc ends the old block (when it is live) and makes the new one live;
+/// - a free ends a live block; a free of an unknown block (allocated before the trace began) changes
+///   nothing but ``HeapTotals/unknownFrees``, so no counter goes negative;
+/// - a destroy ends every live block of its heap.
 ///
-/// Heaps live in an array indexed through ``HeapSlots``, and blocks in an ``AddressMap``: most events cost
-/// one probe for their address and no hashing of their heap (the Chrome writer applies every event and
-/// needs this to stay fast).
-public struct LiveHeapState {
+/// Every live block carries a `Tag` the caller gives with the event that made it: nothing for `info` and
+/// Chrome (``LiveHeapState``), the allocating stack and time for profiles and leak reports.
+///
+/// Memory grows with the number of live blocks, never with the number of events. Heaps live in an array
+/// indexed through ``HeapSlots``, and blocks in an ``AddressMap``: most events cost one probe for their
+/// address and no hashing of their heap (the Chrome writer applies every event and needs this to stay fast).
+public struct HeapLedger<Tag: BitwiseCopyable> {
+    /// A live block: its size and the tag of the event that made it.
+    public struct Block: BitwiseCopyable {
+        public var size: UInt64
+        public var tag: Tag
+    }
+
     private struct Heap {
         var totals = HeapTotals()
-        var blocks = AddressMap<UInt64>()
+        var blocks = AddressMap<Block>()
     }
 
     private var slots = HeapSlots()
@@ -84,7 +96,7 @@ public struct LiveHeapState {
 
     /// How many events ahead of the one being applied a caller should ``prefetch(_:)``: enough for the
     /// cache misses of the blocks maps to overlap, few enough that the lines are still cached when used.
-    public static let prefetchDistance = 12
+    public static var prefetchDistance: Int { 12 }
 
     /// Starts loading what applying `event` will touch (its blocks' slots), so that ``apply(_:)`` a few
     /// events later does not wait for memory. A hint: it changes nothing.
@@ -103,20 +115,20 @@ public struct LiveHeapState {
         }
     }
 
-    /// Applies `event`; returns whether its heap's live totals changed.
+    /// Applies `event`; a block it makes live carries `tag`. Returns whether its heap's live totals changed.
     @discardableResult
-    public mutating func apply(_ event: HeapEvent) -> Change {
+    public mutating func apply(_ event: HeapEvent, tag: Tag) -> Change {
         let c = event.context
         let key = HeapKey(processID: c.processID, heap: c.heap)
         switch event {
         case .alloc(_, let address, let size, _):
             let s = slot(key, create: true)!
-            Self.add(address, size, to: &heaps[s])
+            Self.add(address, Block(size: size, tag: tag), to: &heaps[s])
             return .changed(key)
         case .realloc(_, let address, let size, let oldAddress, _, _):
             let s = slot(key, create: true)!
             Self.remove(oldAddress, from: &heaps[s])
-            Self.add(address, size, to: &heaps[s])
+            Self.add(address, Block(size: size, tag: tag), to: &heaps[s])
             return .changed(key)
         case .free(_, let address, _):
             let s = slot(key, create: true)!
@@ -138,11 +150,12 @@ public struct LiveHeapState {
     }
 
     @inline(__always)
-    private static func add(_ address: UInt64, _ size: UInt64, to heap: inout Heap) {
+    private static func add(_ address: UInt64, _ block: Block, to heap: inout Heap) {
+        let size = block.size
         heap.totals.allocatedBytes &+= size
-        if let previous = heap.blocks.updateValue(size, forKey: address) {
+        if let previous = heap.blocks.updateValue(block, forKey: address) {
             // The block was never freed in the trace (a missed free): replace it.
-            heap.totals.liveBytes &-= previous
+            heap.totals.liveBytes &-= previous.size
             heap.totals.liveBlocks -= 1
         }
         heap.totals.liveBytes &+= size
@@ -153,7 +166,7 @@ public struct LiveHeapState {
 
     @discardableResult @inline(__always)
     private static func remove(_ address: UInt64, from heap: inout Heap) -> Bool {
-        guard let size = heap.blocks.removeValue(forKey: address) else {
+        guard let size = heap.blocks.removeValue(forKey: address)?.size else {
             heap.totals.unknownFrees += 1
             return false
         }
@@ -166,11 +179,34 @@ public struct LiveHeapState {
     /// The live blocks of a heap (address → size), for leak reports.
     public func liveBlocks(of key: HeapKey) -> [UInt64: UInt64] {
         guard let slot = slots.slot(key) else { return [:] }
-        return Dictionary(uniqueKeysWithValues: heaps[slot].blocks.entries.lazy.map { ($0.key, $0.value) })
+        return Dictionary(uniqueKeysWithValues: heaps[slot].blocks.entries.lazy.map { ($0.key, $0.value.size) })
     }
 
     /// The size of the live block at `address` in `key`'s heap, if it is live.
     public func size(of address: UInt64, in key: HeapKey) -> UInt64? {
-        slots.slot(key).flatMap { heaps[$0].blocks[address] }
+        slots.slot(key).flatMap { heaps[$0].blocks[address]?.size }
+    }
+
+    /// Calls `body` with every live block: its heap, address, size and tag (in no particular order).
+    public func forEachLiveBlock(_ body: (HeapKey, UInt64, Block) -> Void) {
+        for (slot, key) in slots.keys.enumerated() {
+            heaps[slot].blocks.forEach { address, block in body(key, address, block) }
+        }
+    }
+}
+
+/// No tag: what `info` and the Chrome writer keep per live block (its size only).
+public struct NoTag: BitwiseCopyable, Sendable {
+    public init() {}
+}
+
+/// The live blocks with their sizes only: `info`'s and the Chrome writer's accounting.
+public typealias LiveHeapState = HeapLedger<NoTag>
+
+extension HeapLedger where Tag == NoTag {
+    /// Applies `event`; returns whether its heap's live totals changed.
+    @discardableResult @inline(__always)
+    public mutating func apply(_ event: HeapEvent) -> Change {
+        apply(event, tag: NoTag())
     }
 }

@@ -33,6 +33,8 @@ public final class ModuleMap {
         public var module: Int
         public var offset: UInt64
         public var mapping: Mapping
+        /// The process whose images held it, or 0 for the kernel's.
+        public var space: UInt32
     }
 
     /// The first kernel-mode address of 64-bit Windows.
@@ -97,10 +99,10 @@ public final class ModuleMap {
             lastMappings = processes[pid] ?? []
         }
         if let mapping = lookup(address, in: lastMappings) {
-            return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping)
+            return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping, space: pid)
         }
         guard pid != 0, !kernelMappings.isEmpty, let mapping = lookup(address, in: kernelMappings) else { return nil }
-        return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping)
+        return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping, space: 0)
     }
 
     /// The mappings of a process now (for profiles).

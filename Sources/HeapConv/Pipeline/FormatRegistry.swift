@@ -101,6 +101,7 @@ public enum FormatRegistry {
         ETLFormat.entry,
         ChromeFormat.entry,
         HeapColFormat.entry,
+        PprofFormat.entry,
     ]
 
     /// The format called `name` (case-insensitive; `ndjson` is JSON Lines).
@@ -154,6 +155,10 @@ public enum FormatRegistry {
         }
         if path == "-" {
             throw ConversionError(.usage, "cannot infer the \(role) format of standard \(role == "input" ? "input" : "output"); pass --\(role == "input" ? "from" : "to") FORMAT")
+        }
+        // Formats that are gzip by design may name `.gz` in their extension (`.pb.gz`).
+        for format in all where format.writesGzip {
+            for ext in format.extensions where ext.hasSuffix(".gz") && lower.hasSuffix("." + ext) { return (format, false) }
         }
         for format in all {
             for ext in format.extensions where stem.hasSuffix("." + ext) {

@@ -404,20 +404,3 @@ import Testing
         #expect(Array(unpacked) == Array(plain.text.utf8))
     }
 }
-
-@Suite struct StackTableTests {
-    @Test func internsEachDistinctStackOnceAndGivesItBack() {
-        var rng = SplitMix64(seed: 11)
-        var table = StackTable()
-        var ids: [[UInt64]: Int32] = [:]
-        for _ in 0..<5_000 {
-            // Few distinct stacks, of lengths 0 to 5, sharing frames: many repeats.
-            let stack = (0..<Int(rng.next() % 6)).map { _ in 0x7ff0_0000_0000 + rng.next() % 4 }
-            let id = table.intern(stack[...])
-            if let known = ids[stack] { #expect(id == known) } else { ids[stack] = id }
-            #expect(table.frames(of: id).map(Array.init) == stack)
-        }
-        #expect(table.count == ids.count)
-        #expect(table.intern(nil) == StackTable.none && table.frames(of: StackTable.none) == nil)
-    }
-}

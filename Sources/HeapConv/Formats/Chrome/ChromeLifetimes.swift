@@ -15,7 +15,7 @@ struct ChromeLifetimes {
         var size: UInt64
         /// The allocating thread: the leaked slice's `e` is written on it.
         var threadID: UInt32
-        /// The allocation stack in ``StackTable`` (`leaks` only), or ``StackTable/none``.
+        /// The allocation stack in ``stacks`` (`leaks` only), or -1.
         var stack: Int32
     }
 
@@ -34,7 +34,10 @@ struct ChromeLifetimes {
     private var slots = HeapSlots()
     private var heaps: [Heap] = []
     private var nextSequence: UInt64 = 1
-    private(set) var stacks = StackTable()
+    /// Allocation stacks of blocks whose slice is written at the end (`leaks`), each stored once.
+    let stacks = StackTable()
+    /// No images: frames are named when the slices are written.
+    private let noModules = ModuleMap()
 
     /// Whether any lifetime is drawn (`--lifetimes` other than `none`).
     let enabled: Bool
@@ -67,7 +70,7 @@ struct ChromeLifetimes {
             return (nil, heaps[s].open.removeValue(forKey: address))
         }
         let block = Block(sequence: nextSequence, start: start, size: size, threadID: threadID,
-                          stack: leaksOnly ? stacks.intern(stack) : StackTable.none)
+                          stack: leaksOnly ? Int32(stacks.intern(processID: key.processID, frames: stack, modules: noModules)) : -1)
         nextSequence &+= 1
         let replaced = heaps[s].open.updateValue(block, forKey: address)
         heaps[s].peak = max(heaps[s].peak, heaps[s].open.count)
@@ -107,65 +110,5 @@ struct ChromeLifetimes {
             rows[key] = leaksOnly ? heap.open.count : heap.peak
         }
         return rows
-    }
-}
-
-/// Call stacks stored once each, for blocks whose slice is written long after their allocation.
-///
-/// Programs allocate from a limited set of call sites, so interning keeps memory near the number of
-/// distinct stacks rather than live blocks × frames.
-struct StackTable {
-    /// No stack was recorded.
-    static let none: Int32 = -1
-
-    private var frames: [UInt64] = []
-    private var ranges: [Range<Int>] = []
-    /// The first stack stored under each hash.
-    private var byHash = AddressMap<Int32>()
-    /// Stacks whose hash another stack already holds (rare).
-    private var collided: [[UInt64]: Int32] = [:]
-
-    /// Number of distinct stacks stored.
-    var count: Int { ranges.count }
-
-    /// A 64-bit hash of the frames (multiply-xorshift per frame: a SipHash per stack cost more than the
-    /// rest of interning); collisions are resolved by comparing frames.
-    @inline(__always)
-    private static func hash(_ stack: ArraySlice<UInt64>) -> UInt64 {
-        var h = UInt64(truncatingIfNeeded: stack.count) &* 0x9E37_79B9_7F4A_7C15
-        for frame in stack {
-            h = (h ^ frame) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-        }
-        return h
-    }
-
-    /// The id of `stack` (stored on first sight); ``none`` for `nil`.
-    mutating func intern(_ stack: ArraySlice<UInt64>?) -> Int32 {
-        guard let stack else { return Self.none }
-        let hash = Self.hash(stack)
-        if let id = byHash[hash] {
-            if frames[ranges[Int(id)]].elementsEqual(stack) { return id }
-            let key = Array(stack)
-            if let id = collided[key] { return id }
-            let id = store(stack)
-            collided[key] = id
-            return id
-        }
-        let id = store(stack)
-        byHash.updateValue(id, forKey: hash)
-        return id
-    }
-
-    private mutating func store(_ stack: ArraySlice<UInt64>) -> Int32 {
-        let start = frames.count
-        frames.append(contentsOf: stack)
-        ranges.append(start..<frames.count)
-        return Int32(ranges.count - 1)
-    }
-
-    /// The frames of a stored stack; `nil` for ``none``.
-    func frames(of id: Int32) -> ArraySlice<UInt64>? {
-        id == Self.none ? nil : frames[ranges[Int(id)]]
     }
 }

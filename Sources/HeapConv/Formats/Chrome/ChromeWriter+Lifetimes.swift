@@ -164,7 +164,8 @@ extension ChromeWriter {
         let survivors = lifetimes.survivors()
         if leaksOnly {
             for (key, address, block) in survivors {
-                let stack = lifetimes.stacks.frames(of: block.stack)
+                let stack = block.stack < 0 || !lifetimes.stacks.entries[Int(block.stack)].hasStack ? nil
+                    : lifetimes.stacks.frames(of: Int(block.stack)).map(\.address)[...]
                 if block.start == end {
                     try writeSlice("{\"ph\":\"n\",\"ts\":", key, address: address, block: block, stack: stack, reason: "\"leaked\":true")
                     zeroLength.insert(block.sequence)

@@ -1,0 +1,124 @@
+/// Heap accounting by allocation stack: which call stacks allocated how much, and which hold the blocks still
+/// live. What pprof profiles and `heapconv leaks` report, over the events in time order.
+///
+/// The block rules are ``HeapLedger``'s, the one implementation `info` and the Chrome writer use too; each
+/// live block carries the stack and time of the event that made it live. An alloc adds one object and its
+/// size to its (process, stack)'s allocation counts; a realloc is a free of the old block (its bytes leave
+/// the stack that allocated it) and an alloc of the new one on the realloc's stack. Blocks still live after
+/// the last event are in use, on the stack that allocated them.
+///
+/// Context records feed the module map (frames resolve when their stack is first seen), the process names,
+/// and which processes exited. Memory grows with live blocks, distinct stacks, processes and images, never
+/// with the number of events.
+public struct HeapAttribution {
+    /// What a live block remembers: the stack that allocated it and when.
+    public struct Origin: BitwiseCopyable, Sendable {
+        public var stack: UInt32
+        public var time: Int64
+    }
+
+    /// Allocation counts of one (process, stack).
+    public struct Allocations: Sendable {
+        public var objects: UInt64 = 0
+        public var bytes: UInt64 = 0
+    }
+
+    public private(set) var ledger = HeapLedger<Origin>()
+    public let stacks = StackTable()
+    public let modules = ModuleMap()
+    /// Allocation counts per stack id.
+    public private(set) var allocations: [Allocations] = []
+    /// Process names from the trace's process records (the latest per id).
+    public private(set) var processNames: [UInt32: String] = [:]
+    /// The processes that ended during the trace (an end or defunct record): when, and their name then.
+    /// A process id can be reused after its end; the blocks allocated before the latest end were the
+    /// ended process's.
+    public private(set) var processEnds: [UInt32: (time: Int64, name: String?)] = [:]
+    /// The time span of the heap events.
+    public private(set) var firstTimestamp: Int64?
+    public private(set) var lastTimestamp: Int64?
+    public private(set) var heapEvents: UInt64 = 0
+
+    public init() {}
+
+    /// Applies every event of `batch`, in order.
+    public mutating func apply(_ batch: EventBatch) {
+        batch.frames.withUnsafeBufferPointer { frames in
+            for event in batch.events {
+                if event.isContext {
+                    noteContext(event, in: batch)
+                } else {
+                    apply(event, frames: frames)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private mutating func apply(_ event: HeapEvent, frames: UnsafeBufferPointer<UInt64>) {
+        let c = event.context
+        heapEvents += 1
+        if firstTimestamp == nil { firstTimestamp = c.timestamp }
+        lastTimestamp = max(lastTimestamp ?? c.timestamp, c.timestamp)
+        var origin = Origin(stack: 0, time: c.timestamp)
+        switch event {
+        case .alloc(_, _, let size, _), .realloc(_, _, let size, _, _, _):
+            let stack: UnsafeBufferPointer<UInt64>? = c.stack.isPresent
+                ? UnsafeBufferPointer(rebasing: frames[Int(c.stack.offset)..<Int(c.stack.offset) + Int(c.stack.count)])
+                : nil
+            let id = stacks.intern(processID: c.processID, frames: stack, modules: modules)
+            if id == allocations.count { allocations.append(Allocations()) }
+            allocations[id].objects += 1
+            allocations[id].bytes &+= size
+            origin.stack = UInt32(id)
+        case .free, .destroy:
+            break
+        default:
+            return
+        }
+        ledger.apply(event, tag: origin)
+    }
+
+    private mutating func noteContext(_ event: HeapEvent, in batch: EventBatch) {
+        modules.apply(event, in: batch)
+        guard case .process(let c, let f) = event else { return }
+        let name = batch.string(f.name)
+        if f.state == .start {
+            processNames[c.processID] = name  // a new process: an id's earlier name is not its
+        } else if let name {
+            processNames[c.processID] = name
+        }
+        if !f.state.isAlive { processEnds[c.processID] = (c.timestamp, processNames[c.processID]) }
+    }
+
+    /// Whether the block of `processID` allocated at `time` belonged to a process that ended during the
+    /// trace: the process ended at or after the allocation.
+    public func hasEnded(_ processID: UInt32, allocatedAt time: Int64) -> Bool {
+        guard let end = processEnds[processID] else { return false }
+        return end.time >= time
+    }
+
+    /// Blocks and bytes in use (live after the last event) per stack id.
+    public func inUse() -> [Allocations] {
+        var result = [Allocations](repeating: Allocations(), count: allocations.count)
+        ledger.forEachLiveBlock { _, _, block in
+            result[Int(block.tag.stack)].objects += 1
+            result[Int(block.tag.stack)].bytes &+= block.size
+        }
+        return result
+    }
+
+    /// How a process is called in reports: `notepad.exe (1234)`, or `pid 1234` without a name; with
+    /// `ended`, the name of the process that ended (an id can be reused by a later one).
+    public func processLabel(_ pid: UInt32, ended: Bool = false) -> String {
+        let name = ended ? processEnds[pid]?.name : processNames[pid]
+        return name.map { "\($0) (\(pid))" } ?? "pid \(pid)"
+    }
+
+    /// The name of a frame: `module+0xoffset`, or `0x...` outside any module.
+    public func frameName(_ site: StackTable.FrameSite) -> String {
+        guard site.module >= 0 else { return "0x" + String(site.address, radix: 16) }
+        return String(decoding: modules.modules[Int(site.module)].name, as: UTF8.self) + "+0x"
+            + String(site.address &- site.mappingStart, radix: 16)
+    }
+}
