@@ -2,7 +2,7 @@
 """heapconv's speed and memory benchmark: whole processes, the way users run them.
 
 Generates a synthetic heap trace of N events (several CPUs, stacks on part of the events, optionally
-compressed buffers) with the `heapconv-synth` generator of this folder's package, derives the same events as
+compressed buffers; a second one with a named process and the images its frames fall in) with the `heapconv-synth` generator of this folder's package, derives the same events as
 JSON Lines, CSV and heapcol, then times every conversion that matters with the release binary, each a few
 times, and prints the median: events/s, input and output MB/s, peak resident memory, output bytes per
 event, and how many times the I/O floor (reading the input with cat, writing a file of the output's size)
@@ -10,7 +10,7 @@ it takes.
 
     Benchmarks/bench.py                       # 5 M events, 3 runs each
     Benchmarks/bench.py --events 1000000 --runs 5
-    Benchmarks/bench.py --memory               # peak memory at 1 M and 10 M events (.etl -> JSON Lines)
+    Benchmarks/bench.py --memory               # peak memory at 1 M and 10 M events (.etl -> JSON Lines, pprof, leaks, info)
     Benchmarks/bench.py --markdown >> Benchmarks/RESULTS.md
     Benchmarks/bench.py --instructions         # instructions per event (callgrind), 200 k events
     Benchmarks/bench.py --against OLD/heapconv # alternate an older build with this one, run by run
@@ -92,6 +92,10 @@ def generate(synth, heapconv, events, compressed):
         if not os.path.exists(etlz):
             sh([synth, "--events", str(events), "--cpus", "4", "--stack-every", "3", "--compressed", etlz])
         files["etl-compressed"] = etlz
+    images = os.path.join(WORK, f"trace-{events}-images.etl")
+    if not os.path.exists(images):
+        sh([synth, "--events", str(events), "--cpus", "4", "--stack-every", "3", "--images", images])
+    files["etl-images"] = images
     for fmt, ext in (("jsonl", "jsonl"), ("csv", "csv"), ("heapcol", "heapcol")):
         path = os.path.join(WORK, f"trace-{events}.{ext}")
         if not os.path.exists(path):
@@ -147,9 +151,16 @@ def main():
             target = os.path.join(WORK, "out.jsonl")
             seconds, kib = median_run([heapconv, "--quiet", files["etl"], target], 1, target=target)
             rows.append((n, seconds, kib))
+            # Analyses grow with the live blocks (a tenth of the events in this workload), not the events.
+            profile = os.path.join(WORK, "out.pb.gz")
+            for name, command, target in (("pprof", [heapconv, "--quiet", files["etl"], profile], profile),
+                                          ("leaks", [heapconv, "leaks", files["etl"]], None),
+                                          ("info", [heapconv, "info", files["etl"]], None)):
+                seconds, kib = median_run(command, 1, target=target)
+                print(f"{n:>11,} events  {name:15} {seconds:7.2f} s  peak {kib / 1024:7.1f} MiB")
         for n, seconds, kib in rows:
             print(f"{n:>11,} events  .etl -> .jsonl  {seconds:7.2f} s  peak {kib / 1024:7.1f} MiB")
-        print(f"peak memory ratio 10 M / 1 M: {rows[1][2] / rows[0][2]:.3f}")
+        print(f"peak memory ratio 10 M / 1 M (.etl -> .jsonl): {rows[1][2] / rows[0][2]:.3f}")
         return
 
     if args.instructions:
@@ -167,6 +178,12 @@ def main():
         (".etl -> chrome .json", [heapconv, "--quiet", files["etl"], out("json")], files["etl"], out("json")),
         (".etl -> .heapcol", [heapconv, "--quiet", files["etl"], out("heapcol")], files["etl"], out("heapcol")),
         (".etl -> .jsonl (file order)", [heapconv, "--quiet", "--file-order", files["etl"], out("jsonl")], files["etl"], out("jsonl")),
+        (".etl -> pprof", [heapconv, "--quiet", files["etl"], out("pb.gz")], files["etl"], out("pb.gz")),
+        ("leaks .etl", [heapconv, "leaks", files["etl"]], files["etl"], None),
+        (".etl (images) -> .jsonl --frames", [heapconv, "--quiet", "--frames", files["etl-images"], out("jsonl")],
+         files["etl-images"], out("jsonl")),
+        (".etl (images) -> chrome .json", [heapconv, "--quiet", files["etl-images"], out("json")], files["etl-images"], out("json")),
+        (".etl (images) -> pprof", [heapconv, "--quiet", files["etl-images"], out("pb.gz")], files["etl-images"], out("pb.gz")),
         (".jsonl -> .heapcol", [heapconv, "--quiet", files["jsonl"], out("heapcol")], files["jsonl"], out("heapcol")),
         (".jsonl -> .csv", [heapconv, "--quiet", files["jsonl"], out("csv")], files["jsonl"], out("csv")),
         (".csv -> .jsonl", [heapconv, "--quiet", files["csv"], out("jsonl")], files["csv"], out("jsonl")),

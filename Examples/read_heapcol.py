@@ -28,6 +28,7 @@ COLUMNS = ["kind", "time", "pid_dict", "pid", "tid_dict", "tid", "cpu", "heap_di
 ALLOC, REALLOC, FREE, EXPAND, CONTRACT, CREATE, SNAPSHOT, OTHER = 1, 2, 3, 5, 6, 0, 7, 8
 PROCESS, THREAD, IMAGE = 9, 10, 11                                     # §5.4: context record kinds
 CONTEXT_KINDS = {PROCESS: "process", THREAD: "thread", IMAGE: "image"}
+A_KIND = {PROCESS: "a process", THREAD: "a thread", IMAGE: "an image"}     # for messages
 STATES = ["start", "end", "dcstart", "dcend", "defunct", "load", "unload"]
 KIND_STATES = {PROCESS: (0, 1, 2, 3, 4), THREAD: (0, 1, 2, 3), IMAGE: (5, 6, 2, 3)}
 KIND_MASKS = {PROCESS: 0x3F, THREAD: 0x11, IMAGE: 0x1D1}               # bits each kind lists
@@ -291,7 +292,7 @@ class Reader:
             pid = number("pid", U32)
             state = u8("state")
             if state not in KIND_STATES[kind]:
-                raise Damaged(offset + pos - 1, "context record: state %d for a %s" % (state, CONTEXT_KINDS[kind]))
+                raise Damaged(offset + pos - 1, "context record: state %d for %s" % (state, A_KIND[kind]))
             parts = ['{"event":"%s","ts":%d,"pid":%d' % (CONTEXT_KINDS[kind], ts, pid)]
             if kind == THREAD:
                 parts.append(',"tid":%d' % number("tid", U32))
@@ -300,8 +301,8 @@ class Reader:
             mask_at = pos
             mask = number("mask")
             if mask & ~KIND_MASKS[kind]:
-                raise Damaged(offset + mask_at, "context record: mask 0x%x has unknown bits for a %s"
-                              % (mask, CONTEXT_KINDS[kind]))
+                raise Damaged(offset + mask_at, "context record: mask 0x%x has unknown bits for %s"
+                              % (mask, A_KIND[kind]))
             if mask & 1:
                 parts.append(',"cpu":%d' % number("cpu", U32))
             parts.append(',"state":"%s"' % STATES[state])
@@ -587,8 +588,9 @@ class Reader:
 USAGE = """usage: read_heapcol.py FILE.heapcol > events.jsonl
 
 Prints the events and context records (processes, threads, images) of a .heapcol file, version 1.0 or
-1.1, as JSON Lines, byte for byte what `heapconv FILE - --to jsonl` prints. Python standard library only; written from Schemas/heapcol.md. Exit status 0 on success, 1 on a
-damaged file (one line on standard error with the byte offset), 2 on a usage error.
+1.1, as JSON Lines, byte for byte what `heapconv FILE - --to jsonl` prints. Python standard library
+only; written from Schemas/heapcol.md. Exit status 0 on success, 1 on a damaged file (one line on
+standard error with the byte offset), 2 on a usage error.
 """
 
 

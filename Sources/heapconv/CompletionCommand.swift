@@ -21,6 +21,29 @@ struct CompletionCommand: ParsableCommand {
         }
         let name = flag.contains("=") ? String(flag.split(separator: "=", maxSplits: 1)[1]) : arguments.dropFirst().first
         guard let name, let shell = CompletionShell(rawValue: name) else { return nil }
-        return completionScript(for: shell)
+        let script = completionScript(for: shell)
+        return shell == .bash ? subcommandsFirst(bash: script) : script
+    }
+
+    /// The bash script offers the root's two positional arguments before it looks for a subcommand, so
+    /// `heapconv leaks IN --<TAB>` would offer convert's options: dispatch `info`, `leaks` and `help`
+    /// first. Only inserted where the generator's text is as expected (the dependency is pinned; the
+    /// completion test notices a change).
+    static func subcommandsFirst(bash script: String) -> String {
+        let anchor = "    __heapconv_offer_flags_options 2\n"
+        guard script.ranges(of: anchor).count == 1 else { return script }
+        let dispatch = """
+                case "${unparsed_words[0]}" in
+                info|leaks|help)
+                    local -r first="${unparsed_words[0]}"
+                    unset 'unparsed_words[0]'
+                    unparsed_words=("${unparsed_words[@]}")
+                    "_heapconv_${first}"
+                    return
+                    ;;
+                esac
+
+            """
+        return script.replacing(anchor, with: dispatch + anchor)
     }
 }

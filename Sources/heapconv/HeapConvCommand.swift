@@ -9,7 +9,7 @@ struct HeapConvCommand: ParsableCommand {
         usage: """
             heapconv IN OUT [options]
             heapconv info IN [--json] [--facts] [filters]
-            heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks] [filters]
+            heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks]
             """,
         discussion: CommandLineText.overview,
         version: HeapConvVersion.string,

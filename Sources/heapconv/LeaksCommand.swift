@@ -5,7 +5,7 @@ struct LeaksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leaks",
         abstract: "List the heap blocks live at the end of a trace, by process, heap and allocation stack, largest first.",
-        usage: "heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks] [filters]",
+        usage: "heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks]",
         discussion: """
             Blocks of processes that exited during the trace were never freed before their process ended: they leaked. Blocks of processes still running when recording stopped are listed apart: still live, perhaps freed later. Stacks are module+0xoffset where the trace has image records.
 

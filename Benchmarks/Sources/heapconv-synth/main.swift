@@ -1,11 +1,14 @@
 // heapconv-synth: writes a synthetic heap trace in the raw .etl format for benchmarks.
 //
-//   heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] OUT.etl
+//   heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] [--images] OUT.etl
 //
 // The workload imitates a traced program: allocations, reallocations and frees over three heaps and eight
 // threads spread over C CPUs, each CPU writing its own buffers (so the file is not in time order), a call
 // stack (a StackWalk Stack record) after every K-th allocation, drawn from a few thousand distinct stacks
-// that share their outer frames, as real call stacks do. Deterministic: the same arguments give the same file.
+// that share their outer frames, as real call stacks do. With --images the trace starts with the rundown a
+// kernel logger writes (the process, named bench.exe, and 17 images: every frame falls in one) and ends
+// with the process's end, as a merged trace would: what names processes and frames. Deterministic: the
+// same arguments give the same file.
 import ETLSynth
 import Foundation
 
@@ -14,9 +17,10 @@ struct Arguments {
     var cpus = 4
     var stackEvery = 3
     var compressed = false
+    var images = false
     var output = ""
 
-    static let usage = "usage: heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] OUT.etl\n"
+    static let usage = "usage: heapconv-synth --events N [--cpus C] [--stack-every K] [--compressed] [--images] OUT.etl\n"
 
     init() {
         var args = CommandLine.arguments.dropFirst()
@@ -32,6 +36,7 @@ struct Arguments {
             case "--cpus": cpus = number(after: arg)
             case "--stack-every": stackEvery = number(after: arg)
             case "--compressed": compressed = true
+            case "--images": images = true
             case "-h", "--help":
                 FileHandle.standardOutput.write(Data(Self.usage.utf8))
                 exit(0)
@@ -93,6 +98,20 @@ var live: [(heap: UInt64, address: UInt64, size: UInt64)] = []
 var nextAddress: [UInt64: UInt64] = [:]
 for heap in heaps { nextAddress[heap] = heap + 0x1000 }
 var ticks: Int64 = header.headerTicks + 1_000
+if args.images {
+    // The rundown: the process, bench.exe for the inner frames (0x7ff6_0000_0000 + 16 MiB) and 16 DLLs of
+    // 16 MiB each for the outer ones (0x7ff8_0000_0000 + 256 MiB).
+    builder.append(ETLContextRecords.process(.bits64, header: .perfinfo(ticks: ticks), opcode: .dcstart, processID: pid,
+                                             parentID: 4, imageFileName: Array("bench.exe".utf8),
+                                             commandLine: "C:\\bench\\bench.exe --run"), cpu: 0, ticks: ticks)
+    builder.append(ETLContextRecords.image(.bits64, header: .perfinfo(ticks: ticks), kind: .dcstart, base: 0x7ff6_0000_0000,
+                                           size: 0x100_0000, processID: pid, fileName: "C:\\bench\\bench.exe"), cpu: 0, ticks: ticks)
+    for k in 0..<16 {
+        builder.append(ETLContextRecords.image(.bits64, header: .perfinfo(ticks: ticks), kind: .dcstart,
+                                               base: 0x7ff8_0000_0000 + UInt64(k) * 0x100_0000, size: 0x100_0000, processID: pid,
+                                               fileName: "C:\\Windows\\System32\\lib\(k).dll"), cpu: 0, ticks: ticks)
+    }
+}
 var allocations = 0
 for _ in 0..<args.events {
     ticks += Int64(1 + rng.below(40))
@@ -127,6 +146,12 @@ for _ in 0..<args.events {
         let old = live.removeLast()
         builder.append(ETLHeapRecords.free(h, heap: old.heap, address: old.address, source: 3), cpu: cpu, ticks: ticks)
     }
+}
+if args.images {
+    ticks += 1
+    builder.append(ETLContextRecords.process(.bits64, header: .system(thread: 1000, process: pid, ticks: ticks), opcode: .end,
+                                             processID: pid, parentID: 4, exitStatus: 0, imageFileName: Array("bench.exe".utf8)),
+                   cpu: 0, ticks: ticks)
 }
 _ = builder.build()
 out.write(Data(pending))

@@ -1,29 +1,48 @@
+/// What a live block remembers of the event that made it live, for ``HeapAttribution``: at least the
+/// allocating stack. Profiles need only that; leak reports the time as well. A smaller tag is a smaller
+/// live-block table (24 bytes a block instead of 32).
+public protocol AllocationTag: BitwiseCopyable, Sendable {
+    init(stack: UInt32, time: Int64)
+    /// The id of the allocating stack in the ``StackTable``.
+    var stack: UInt32 { get }
+}
+
+/// The allocating stack alone: what profiles keep per live block.
+public struct StackTag: AllocationTag {
+    public var stack: UInt32
+    public init(stack: UInt32, time: Int64) { self.stack = stack }
+}
+
+/// The allocating stack and the allocation time: what leak reports keep per live block.
+public struct TimedStackTag: AllocationTag {
+    public var time: Int64
+    public var stack: UInt32
+    public init(stack: UInt32, time: Int64) {
+        self.stack = stack
+        self.time = time
+    }
+}
+
 /// Heap accounting by allocation stack: which call stacks allocated how much, and which hold the blocks still
 /// live. What pprof profiles and `heapconv leaks` report, over the events in time order.
 ///
 /// The block rules are ``HeapLedger``'s, the one implementation `info` and the Chrome writer use too; each
-/// live block carries the stack and time of the event that made it live. An alloc adds one object and its
-/// size to its (process, stack)'s allocation counts; a realloc is a free of the old block (its bytes leave
-/// the stack that allocated it) and an alloc of the new one on the realloc's stack. Blocks still live after
-/// the last event are in use, on the stack that allocated them.
+/// live block carries a `Tag` from the event that made it live (its stack, and for leaks its time). An alloc
+/// adds one object and its size to its (process, stack)'s allocation counts; a realloc is a free of the old
+/// block (its bytes leave the stack that allocated it) and an alloc of the new one on the realloc's stack.
+/// Blocks still live after the last event are in use, on the stack that allocated them.
 ///
 /// Context records feed the module map (frames resolve when their stack is first seen), the process names,
-/// and which processes exited. Memory grows with live blocks, distinct stacks, processes and images, never
+/// and which processes ended. Memory grows with live blocks, distinct stacks, processes and images, never
 /// with the number of events.
-public struct HeapAttribution {
-    /// What a live block remembers: the stack that allocated it and when.
-    public struct Origin: BitwiseCopyable, Sendable {
-        public var stack: UInt32
-        public var time: Int64
-    }
-
+public struct HeapAttribution<Tag: AllocationTag> {
     /// Allocation counts of one (process, stack).
     public struct Allocations: Sendable {
         public var objects: UInt64 = 0
         public var bytes: UInt64 = 0
     }
 
-    public private(set) var ledger = HeapLedger<Origin>()
+    public private(set) var ledger = HeapLedger<Tag>()
     public let stacks = StackTable()
     public let modules = ModuleMap()
     /// Allocation counts per stack id.
@@ -34,17 +53,22 @@ public struct HeapAttribution {
     /// A process id can be reused after its end; the blocks allocated before the latest end were the
     /// ended process's.
     public private(set) var processEnds: [UInt32: (time: Int64, name: String?)] = [:]
-    /// The time span of the heap events.
-    public private(set) var firstTimestamp: Int64?
-    public private(set) var lastTimestamp: Int64?
+    private var earliest: Int64 = 0, latest: Int64 = 0
+    /// The time span of the heap events (nil without any).
+    public var firstTimestamp: Int64? { heapEvents > 0 ? earliest : nil }
+    public var lastTimestamp: Int64? { heapEvents > 0 ? latest : nil }
     public private(set) var heapEvents: UInt64 = 0
 
     public init() {}
 
     /// Applies every event of `batch`, in order.
     public mutating func apply(_ batch: EventBatch) {
+        let events = batch.events
+        let ahead = HeapLedger<Tag>.prefetchDistance
         batch.frames.withUnsafeBufferPointer { frames in
-            for event in batch.events {
+            for i in events.indices {
+                if i + ahead < events.count { ledger.prefetch(events[i + ahead]) }
+                let event = events[i]
                 if event.isContext {
                     noteContext(event, in: batch)
                 } else {
@@ -57,10 +81,15 @@ public struct HeapAttribution {
     @inline(__always)
     private mutating func apply(_ event: HeapEvent, frames: UnsafeBufferPointer<UInt64>) {
         let c = event.context
+        if heapEvents == 0 {
+            earliest = c.timestamp
+            latest = c.timestamp
+        } else {
+            earliest = min(earliest, c.timestamp)
+            latest = max(latest, c.timestamp)
+        }
         heapEvents += 1
-        if firstTimestamp == nil { firstTimestamp = c.timestamp }
-        lastTimestamp = max(lastTimestamp ?? c.timestamp, c.timestamp)
-        var origin = Origin(stack: 0, time: c.timestamp)
+        var stackID: UInt32 = 0
         switch event {
         case .alloc(_, _, let size, _), .realloc(_, _, let size, _, _, _):
             let stack: UnsafeBufferPointer<UInt64>? = c.stack.isPresent
@@ -70,13 +99,13 @@ public struct HeapAttribution {
             if id == allocations.count { allocations.append(Allocations()) }
             allocations[id].objects += 1
             allocations[id].bytes &+= size
-            origin.stack = UInt32(id)
+            stackID = UInt32(id)
         case .free, .destroy:
             break
         default:
             return
         }
-        ledger.apply(event, tag: origin)
+        ledger.apply(event, tag: Tag(stack: stackID, time: c.timestamp))
     }
 
     private mutating func noteContext(_ event: HeapEvent, in batch: EventBatch) {

@@ -25,7 +25,7 @@ public enum LeakAnalysis {
 
 /// An ``EventWriter`` that only accounts: the end of the chain for analyses.
 struct AttributionWriter: EventWriter {
-    var attribution = HeapAttribution()
+    var attribution = HeapAttribution<TimedStackTag>()
 
     mutating func write(_ batch: EventBatch) throws(ConversionError) {
         attribution.apply(batch)

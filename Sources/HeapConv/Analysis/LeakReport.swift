@@ -31,7 +31,7 @@ public struct LeakReport: Sendable {
 
     /// The report of `attribution` (after the last event): at most `top` groups of each kind, each of at
     /// least `minimumBytes`.
-    public init(_ attribution: HeapAttribution, top: Int, minimumBytes: UInt64) {
+    public init(_ attribution: HeapAttribution<TimedStackTag>, top: Int, minimumBytes: UInt64) {
         struct Key: Hashable {
             var processID: UInt32
             var heap: UInt64
@@ -110,7 +110,7 @@ public struct LeakReport: Sendable {
             out += title + "\n"
             if list.isEmpty { out += "  (none)\n" }
             for (i, g) in list.enumerated() {
-                out += "  \(i + 1). \(g.process), heap 0x\(String(g.heap, radix: 16)): \(Self.bytes(g.bytes)) in \(g.blocks) block\(g.blocks == 1 ? "" : "s"), "
+                out += "  \(i + 1). \(g.process), heap 0x\(String(g.heap, radix: 16)): \(Self.bytes(g.bytes)) in \(Self.count(g.blocks, "block")), "
                 out += g.firstAllocation == g.lastAllocation ? "allocated \(Timestamps.iso8601(g.firstAllocation))\n"
                     : "allocated \(Timestamps.iso8601(g.firstAllocation)) to \(Timestamps.iso8601(g.lastAllocation))\n"
                 if let stack = g.stack {
@@ -125,18 +125,22 @@ public struct LeakReport: Sendable {
         section("Leaked: never freed before their process exited", leaked, total: leakedGroups)
         out += "\n"
         section("Still live when the trace ended", live, total: liveGroups)
-        out += "\nTotal: \(Self.bytes(leakedBytes)) in \(leakedBlocks) blocks leaked; \(Self.bytes(liveBytes)) in \(liveBlocks) blocks still live\n"
+        out += "\nTotal: \(Self.bytes(leakedBytes)) in \(Self.count(leakedBlocks, "block")) leaked; "
+            + "\(Self.bytes(liveBytes)) in \(Self.count(liveBlocks, "block")) still live\n"
         return out
     }
 
     /// `1,234,567 bytes`.
-    static func bytes(_ n: UInt64) -> String {
+    static func bytes(_ n: UInt64) -> String { count(n, "byte") }
+
+    /// `n` with thousands separators and `noun`, plural unless `n` is 1: `1,234 blocks`.
+    static func count(_ n: UInt64, _ noun: String) -> String {
         let digits = String(n)
         var grouped = ""
         for (i, c) in digits.enumerated() {
             if i > 0 && (digits.count - i) % 3 == 0 { grouped.append(",") }
             grouped.append(c)
         }
-        return grouped + (n == 1 ? " byte" : " bytes")
+        return grouped + " " + noun + (n == 1 ? "" : "s")
     }
 }

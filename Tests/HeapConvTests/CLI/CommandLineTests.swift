@@ -45,7 +45,7 @@ import Testing
         let cases: [([String], String)] = [
             (["in.jsonl", "out.csv", "--lifetimes", "leaks"], "--lifetimes applies to chrome output only, not csv (out.csv)"),
             (["in.jsonl", "-", "--to", "jsonl", "--no-instants"], "--no-instants applies to chrome output only, not jsonl"),
-            (["in.jsonl", "out.csv", "--level", "3"], "--level applies to compressed outputs only (.gz, heapcol), not out.csv"),
+            (["in.jsonl", "out.csv", "--level", "3"], "--level applies to compressed outputs only (.gz, heapcol, pprof), not out.csv"),
             (["in.jsonl", "out.csv", "--keep-going"], "--keep-going applies to etl input only, not jsonl (in.jsonl)"),
             (["in.jsonl", "out.csv", "--file-order"], "--file-order applies to etl input only, not jsonl (in.jsonl)"),
             (["info", "in.jsonl", "--keep-going"], "--keep-going applies to etl input only, not jsonl (in.jsonl)"),
@@ -138,17 +138,21 @@ import Testing
             offer heapconv in.jsonl out.csv --event ""
             offer heapconv in.jsonl out.csv --lifetimes ""
             offer heapconv in.jsonl out.csv --fa
+            offer heapconv leaks ""
+            offer heapconv leaks in.jsonl --fa
             """#
         let r = try CLI.run(URL(fileURLWithPath: "/bin/bash"), ["-c", harness], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) == [
             "completion.bash in.jsonl ",
             "completion.bash in.jsonl ",
-            "chrome chrome.gz csv csv.gz heapcol jsonl jsonl.gz ",
+            "chrome chrome.gz csv csv.gz heapcol jsonl jsonl.gz pprof ",
             "csv csv.gz etl heapcol jsonl jsonl.gz ",
             "alloc contract create destroy expand free other realloc snapshot ",
             "all large: leaks none ",
             "--fail-if-empty ",
+            "completion.bash in.jsonl ",
+            "--fail-on-leaks ",
             "",
         ])
     }

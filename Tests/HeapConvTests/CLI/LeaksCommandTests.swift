@@ -212,10 +212,27 @@ import Testing
         #expect(stdin.stdout.replacingOccurrences(of: "\"<stdin>\"", with: "\"t.jsonl\"") == reference)
     }
 
+    /// `--json` follows `Schemas/leaks.schema.json`, checked by `jsonschema`.
+    @Test(ExternalTool.needed(.jsonschema)) func jsonValidatesAgainstTheSchema() throws {
+        guard ExternalTool.require(.jsonschema) else { return }
+        let w = Self.workload(seed: 7, count: 1_000)
+        let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
+        try Self.write(w, to: dir)
+        let run = try CLI.run(["leaks", "t.jsonl", "--json", "--top", "1000"], in: dir)
+        try run.stdout.write(to: dir.appendingPathComponent("leaks.json"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(URL(fileURLWithPath: "/usr/bin/env"),
+                            ["python3", CLI.repositoryRoot.appendingPathComponent("Tests/Tools/validate_jsonl.py").path,
+                             CLI.repositoryRoot.appendingPathComponent("Schemas/leaks.schema.json").path,
+                             dir.appendingPathComponent("leaks.json").path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout == "1 lines valid\n")
+    }
+
     @Test func usageErrorsAreOneLine() throws {
         let top = try CLI.run(["leaks", "t.jsonl", "--top", "0"])
         #expect(top.status == 64)
-        #expect(top.stderr == "heapconv: error: --top must be at least 1, not 0 (usage: heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks] [filters]; see heapconv leaks --help)\n")
+        #expect(top.stderr == "heapconv: error: --top must be at least 1, not 0 (usage: heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks]; see heapconv leaks --help)\n")
         let missing = try CLI.run(["leaks", "/nonexistent/t.jsonl"])
         #expect(missing.status == 66)
         #expect(missing.stderr.hasPrefix("heapconv: error: /nonexistent/t.jsonl"))

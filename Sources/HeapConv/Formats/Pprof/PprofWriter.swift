@@ -11,7 +11,7 @@
 public struct PprofWriter: EventWriter {
     let output: OutputBuffer
     let inputName: String
-    private var attribution = HeapAttribution()
+    private var attribution = HeapAttribution<StackTag>()
     private var reportLines: [String] = []
 
     public init(output: OutputBuffer, inputName: String) {
@@ -42,7 +42,7 @@ public struct PprofWriter: EventWriter {
 
 /// Builds the `Profile` message from an attribution: string table, mappings, functions, locations, samples.
 struct PprofEncoder {
-    private let attribution: HeapAttribution
+    private let attribution: HeapAttribution<StackTag>
     private let inputName: String
     private var strings: [String] = [""]
     private var stringIndex: [String: Int] = ["": 0]
@@ -75,7 +75,7 @@ struct PprofEncoder {
         static let defaultSampleType = 14
     }
 
-    init(_ attribution: HeapAttribution, inputName: String) {
+    init(_ attribution: HeapAttribution<StackTag>, inputName: String) {
         self.attribution = attribution
         self.inputName = inputName
     }
