@@ -51,7 +51,7 @@ struct ConvertOptions: ParsableArguments {
     @Flag(help: "Write .etl events in file order instead of merging the per-CPU buffers into time order.")
     var fileOrder = false
 
-    @Option(help: "Compression level for compressed outputs (.gz, .heapcol), 1 (fast) to 9 (small); default 6 for .gz, Huffman-only for .heapcol.")
+    @Option(help: "Compression level for compressed outputs (.gz, .heapcol, .parquet), 1 (fast) to 9 (small), 0 for uncompressed Parquet; default 6 for .gz and .parquet, Huffman-only for .heapcol.")
     var level: Int32?
 
     @Option(help: ArgumentHelp("Chrome trace: draw block lifetimes as async slices: none, leaks, large:BYTES or all.",
@@ -75,7 +75,7 @@ struct ConvertOptions: ParsableArguments {
     var progress: Bool?
 
     mutating func validate() throws {
-        if let level, !(1...9).contains(level) { throw ValidationError("--level must be from 1 to 9, not \(level)") }
+        if let level, !(0...9).contains(level) { throw ValidationError("--level must be from 1 to 9 (0: uncompressed Parquet), not \(level)") }
         if let lifetimes, LifetimeSelection(argument: lifetimes) == nil {
             throw ValidationError("--lifetimes takes none, leaks, large:BYTES or all, not '\(lifetimes)'")
         }

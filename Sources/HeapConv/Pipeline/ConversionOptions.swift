@@ -93,10 +93,16 @@ extension ConversionOptions {
             throw ConversionError(.usage, "\(option.rawValue) applies to \(takers) \(role) only, not \(format.name)"
                                   + (path == "-" ? "" : " (\(path))"))
         }
-        if compressionLevel != nil, let output, !output.gzip, !output.format.writesGzip {
-            let compressed = FormatRegistry.all.filter(\.writesGzip).map(\.name)
-            throw ConversionError(.usage, "--level applies to compressed outputs only (.gz, \(compressed.joined(separator: ", "))), not "
-                                  + (outputPath == "-" ? "uncompressed \(output.format.name)" : outputPath))
+        if let level = compressionLevel, let output {
+            if !output.gzip && !output.format.writesGzip && !output.format.compressesItself {
+                let compressed = FormatRegistry.all.filter { $0.writesGzip || $0.compressesItself }.map(\.name)
+                throw ConversionError(.usage, "--level applies to compressed outputs only (.gz, \(compressed.joined(separator: ", "))), not "
+                                      + (outputPath == "-" ? "uncompressed \(output.format.name)" : outputPath))
+            }
+            if level == 0 && !output.format.compressesItself {
+                let takers = FormatRegistry.all.filter(\.compressesItself).map(\.name).joined(separator: ", ")
+                throw ConversionError(.usage, "--level 0 (uncompressed) applies to \(takers) output only; use 1 to 9")
+            }
         }
     }
 }

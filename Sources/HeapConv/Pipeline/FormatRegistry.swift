@@ -39,6 +39,9 @@ public struct FormatEntry: Sendable {
     public let allowsGzip: Bool
     /// Whether the writer's output is always one gzip stream (the file's own design, not a `.gz` suffix).
     public let writesGzip: Bool
+    /// Whether the writer compresses parts of its output itself (Parquet pages): `--level` applies, and
+    /// `--level 0` leaves them uncompressed.
+    public let compressesItself: Bool
     /// Whether this format's writer takes more time per event than any reader, so that its thread is the
     /// conversion's bottleneck (Chrome JSON): the system calls writing its output then get a thread of their
     /// own. Where both threads are busy (JSON Lines from `.etl`) that extra thread slows the conversion.
@@ -59,7 +62,7 @@ public struct FormatEntry: Sendable {
     public let gzipSettings: @Sendable (Int32?) -> GzipSettings
 
     public init(
-        name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false,
+        name: String, extensions: [String], allowsGzip: Bool, writesGzip: Bool = false, compressesItself: Bool = false,
         writerIsHeavy: Bool = false, readerIsLight: Bool = false, summary: String, emptyHint: String? = nil,
         options: Set<FormatOption> = [],
         makeReader: (@Sendable (ReaderContext) throws(ConversionError) -> any EventReader)?,
@@ -70,6 +73,7 @@ public struct FormatEntry: Sendable {
         self.extensions = extensions
         self.allowsGzip = allowsGzip
         self.writesGzip = writesGzip
+        self.compressesItself = compressesItself
         self.writerIsHeavy = writerIsHeavy
         self.readerIsLight = readerIsLight
         self.summary = summary
@@ -102,6 +106,7 @@ public enum FormatRegistry {
         ChromeFormat.entry,
         HeapColFormat.entry,
         PprofFormat.entry,
+        ParquetFormat.entry,
     ]
 
     /// The format called `name` (case-insensitive; `ndjson` is JSON Lines).

@@ -5,7 +5,7 @@
 /// whose size or data end is impossible) instead of filling the disk with `/dev/zero` or a garbage stream.
 /// It follows the chain of buffer sizes from offset 0, keeping only the header being gathered: its state is
 /// 0x48 bytes whatever the stream's length.
-struct StreamedBufferCheck {
+struct StreamedBufferCheck: SpoolCheck {
     /// Bytes fed so far.
     private(set) var position: UInt64 = 0
     /// File offset of the buffer header being gathered (or awaited).

@@ -1,0 +1,15 @@
+/// Apache Parquet (`.parquet`), read and written: the columnar file DuckDB, pandas, polars, Spark and Trino
+/// read directly. `Schemas/parquet.md` describes the table heapconv writes.
+public enum ParquetFormat {
+    public static let entry = FormatEntry(
+        name: "parquet", extensions: ["parquet"], allowsGzip: false, compressesItself: true, readerIsLight: true,
+        summary: "Apache Parquet, GZIP pages: DuckDB, pandas, polars, Spark (read, write)",
+        makeReader: nil,
+        makeWriter: { context throws(ConversionError) in
+            try ParquetWriter(output: context.output, name: context.name, inputName: context.inputName,
+                              inputFacts: context.inputFacts, level: context.options.compressionLevel ?? defaultLevel)
+        })
+
+    /// The zlib level of pages when `--level` is not given.
+    static let defaultLevel: Int32 = 6
+}

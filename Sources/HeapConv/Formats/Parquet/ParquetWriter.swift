@@ -1,0 +1,172 @@
+/// Writes events as an Apache Parquet file (`Schemas/parquet.md`): one row per event or context record,
+/// one column per JSON Lines key, gathered column-wise in row groups of at most ``rowGroupRows`` rows (and
+/// ``rowGroupBytes`` of buffered values), each written as column chunks of gzip'd v1 data pages, and a
+/// footer with the schema, statistics and the input's name and facts.
+///
+/// Memory is bounded by one row group's buffers and pages, whatever the input's size; pages are
+/// compressed on one thread per processor.
+public struct ParquetWriter: EventWriter {
+    private let output: OutputBuffer
+    private let name: String
+    private let keyValues: [(key: String, value: String)]
+    private let compressor: ParquetPageCompressor?
+    private var emitter: ParquetRowEmitter
+    private var rowGroups: [Parquet.RowGroup] = []
+    /// Bytes written so far: the next byte's file offset.
+    private var offset: Int64 = 0
+    private var totalRows: Int64 = 0
+
+    /// Rows per row group: DuckDB's and Spark's row-group skipping works at this grain.
+    static let rowGroupRows = 1 << 17
+    /// Buffered bytes that end a row group early (long stacks, long command lines).
+    static let rowGroupBytes = 24 << 20
+
+    /// - Parameters:
+    ///   - level: zlib level 1-9 for the GZIP codec, or 0 for uncompressed pages.
+    public init(output: OutputBuffer, name: String, inputName: String, inputFacts: InfoValue?, level: Int32 = 6) throws(ConversionError) {
+        self.output = output
+        self.name = name
+        var keyValues = [(key: String, value: String)(key: "heapconv.input", value: inputName)]
+        if let inputFacts { keyValues.append(("heapconv.input_facts", inputFacts.json)) }
+        self.keyValues = keyValues
+        compressor = level == 0 ? nil : try ParquetPageCompressor(level: level, name: name)
+        emitter = ParquetRowEmitter(capacity: Self.rowGroupRows)
+    }
+
+    public mutating func write(_ batch: EventBatch) throws(ConversionError) {
+        if offset == 0 { try put(Parquet.magic) }
+        try batch.withFrameView { (frames) throws(ConversionError) in
+            for event in batch.events {
+                try emitter.emit(event, frames: frames)
+                emitter.row += 1
+                if emitter.row == Self.rowGroupRows || (emitter.row & 1023 == 0 && emitter.byteCount > Self.rowGroupBytes) {
+                    try flush()
+                }
+            }
+        }
+    }
+
+    public mutating func finish() throws(ConversionError) {
+        if offset == 0 { try put(Parquet.magic) }
+        if emitter.row > 0 { try flush() }
+        var metadata = Parquet.FileMetaData()
+        metadata.schema = ParquetColumn.schema()
+        metadata.numRows = totalRows
+        metadata.rowGroups = rowGroups
+        metadata.keyValues = keyValues
+        metadata.createdBy = "heapconv version \(HeapConvVersion.string)"
+        metadata.columnOrders = ParquetColumn.all.count
+        let footer = metadata.encode()
+        try put(footer)
+        let length = UInt32(footer.count)
+        try put((0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + Parquet.magic)
+        try output.finish()
+    }
+
+    public var report: [String] { [] }
+
+    private mutating func put(_ bytes: [UInt8]) throws(ConversionError) {
+        var failure: ConversionError?
+        bytes.withUnsafeBytes { raw in
+            do throws(ConversionError) { try output.append(bytes: raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        offset += Int64(bytes.count)
+    }
+
+    /// Encodes, compresses and writes the buffered rows as one row group.
+    private mutating func flush() throws(ConversionError) {
+        let rows = emitter.row
+        let chunks = emitter.columns.map { ParquetChunkEncoder.encode($0, rows: rows) }
+        // Every page of every chunk, compressed together.
+        var jobs: [ParquetPageCompressor.Job] = []
+        for chunk in chunks {
+            for page in chunk.pages {
+                let job = ParquetPageCompressor.Job()
+                job.input = page.body
+                jobs.append(job)
+            }
+        }
+        if let compressor { try compressor.compress(jobs) }
+        let groupStart = offset
+        var columns: [Parquet.ColumnMetaData] = []
+        var jobIndex = 0
+        for (column, chunk) in zip(ParquetColumn.all, chunks) {
+            let chunkStart = offset
+            var dictionaryOffset: Int64?
+            var dataOffset: Int64?
+            var uncompressedTotal: Int64 = 0
+            for page in chunk.pages {
+                let job = jobs[jobIndex]
+                jobIndex += 1
+                let stored = compressor == nil ? page.body : job.output
+                let header = page.type == .dictionaryPage
+                    ? Parquet.PageHeader.dictionaryPage(uncompressed: page.body.count, compressed: stored.count, entries: page.values)
+                    : Parquet.PageHeader.dataPage(uncompressed: page.body.count, compressed: stored.count, values: page.values,
+                                                  encoding: page.encoding)
+                if page.type == .dictionaryPage { dictionaryOffset = offset } else if dataOffset == nil { dataOffset = offset }
+                let headerBytes = header.encode()
+                try put(headerBytes)
+                try put(stored)
+                uncompressedTotal += Int64(headerBytes.count + page.body.count)
+            }
+            columns.append(Parquet.ColumnMetaData(
+                type: column.kind.physicalType, encodings: chunk.encodings,
+                path: column.kind == .frames ? [column.name, "list", "element"] : [column.name],
+                codec: compressor == nil ? .uncompressed : .gzip, numValues: Int64(chunk.numValues),
+                totalUncompressedSize: uncompressedTotal, totalCompressedSize: offset - chunkStart,
+                dataPageOffset: dataOffset ?? chunkStart, dictionaryPageOffset: dictionaryOffset, statistics: chunk.statistics))
+        }
+        rowGroups.append(Parquet.RowGroup(columns: columns, numRows: Int64(rows),
+                                          totalByteSize: columns.reduce(0) { $0 + $1.totalUncompressedSize },
+                                          fileOffset: groupStart, totalCompressedSize: offset - groupStart))
+        totalRows += Int64(rows)
+        emitter.reset()
+    }
+}
+
+/// Puts each event's fields into the column buffers, as row ``row``: the ``TextFieldEmitter`` order is the
+/// columns' order, and a field not emitted stays null.
+struct ParquetRowEmitter: TextFieldEmitter {
+    /// One buffer per column, indexed by ``EventField`` raw value (every stored field is a column).
+    let columns: [ParquetColumnBuffer]
+    var row = 0
+
+    init(capacity: Int) {
+        columns = ParquetColumn.all.map { ParquetColumnBuffer($0, capacity: capacity) }
+        precondition(zip(columns.indices, ParquetColumn.all).allSatisfy { $0 == $1.field.rawValue })
+    }
+
+    var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }
+
+    mutating func reset() {
+        for column in columns { column.reset() }
+        row = 0
+    }
+
+    @inline(__always)
+    private func column(_ field: EventField) -> ParquetColumnBuffer { columns[field.rawValue] }
+
+    mutating func kind(_ kind: EventKind) { column(.event).append(UInt64(kind.rawValue), row: row) }
+    mutating func signed(_ field: EventField, _ value: Int64) { column(field).append(UInt64(bitPattern: value), row: row) }
+    mutating func decimal(_ field: EventField, _ value: UInt64) { column(field).append(value, row: row) }
+    mutating func hex(_ field: EventField, _ value: UInt64) { column(field).append(value, row: row) }
+    mutating func source(_ source: HeapSource) { column(.source).append(UInt64(source.rawValue), row: row) }
+    mutating func state(_ state: ContextState) { column(.state).append(UInt64(state.rawValue), row: row) }
+
+    mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
+        column(.stack).appendFrames(frames, row: row)
+    }
+
+    mutating func text(_ field: EventField, _ bytes: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
+        column(field).appendText(bytes, row: row)
+    }
+
+    mutating func pdb(_ encoded: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
+        guard let pdb = PDBIdentity(encoded: encoded) else { return }
+        column(.pdbName).appendText(pdb.name, row: row)
+        column(.pdbGUID).appendText(Array(pdb.guidText.utf8), row: row)
+        column(.pdbAge).append(UInt64(pdb.age), row: row)
+        if pdb.isIL { column(.pdbKind).append(0, row: row) }
+    }
+}
