@@ -51,7 +51,7 @@ struct ConvertOptions: ParsableArguments {
     @Flag(help: "Write .etl events in file order instead of merging the per-CPU buffers into time order.")
     var fileOrder = false
 
-    @Option(help: "Compression level for compressed outputs (.gz, .heapcol, .parquet), 1 (fast) to 9 (small), 0 for uncompressed Parquet; default 6 for .gz and .parquet, Huffman-only for .heapcol.")
+    @Option(help: "Compression level for compressed outputs (.gz, .heapcol, .parquet), 1 (fast) to 9 (small), 0 for uncompressed Parquet; default 6 for .gz, 1 for .parquet, Huffman-only for .heapcol.")
     var level: Int32?
 
     @Option(help: ArgumentHelp("Chrome trace: draw block lifetimes as async slices: none, leaks, large:BYTES or all.",

@@ -71,7 +71,11 @@ struct ParquetChunkEncoder {
         let values = buffer.integers
         var chunk = Chunk()
         // A chunk without values (a column no event of the row group uses) needs no dictionary.
-        let dictionary = column.field == .ts || values.isEmpty ? nil : integerDictionary(values, always: column.isCoded)
+        // Timestamps are nearly all distinct and close together: differences, not a dictionary. Addresses
+        // are nearly all distinct too; other integers (sizes, threads, heaps) repeat.
+        let delta = column.field == .ts
+        let dictionary = delta || column.field == .address || column.field == .oldAddress || values.isEmpty
+            ? nil : integerDictionary(values, always: column.isCoded)
         let width32 = column.kind.physicalType == .int32
         if let dictionary {
             var body: [UInt8] = []
@@ -83,7 +87,7 @@ struct ParquetChunkEncoder {
             chunk.pages.append(Page(type: .dictionaryPage, body: body, values: dictionary.entries.count, encoding: .plain))
             chunk.encodings = [.plain, .rle, .rleDictionary]
         } else {
-            chunk.encodings = [.plain, .rle]
+            chunk.encodings = delta ? [.deltaBinaryPacked] : [.plain, .rle]
         }
         let width = dictionary.map { max(1, ParquetRLE.bitWidth(UInt64($0.entries.count - 1))) } ?? 0
         var first = 0
@@ -103,6 +107,10 @@ struct ParquetChunkEncoder {
                 dictionary.indices.withUnsafeBufferPointer { indices in
                     ParquetRLE.encode(UnsafeBufferPointer(rebasing: indices[valueStart..<valueEnd]), width: width, to: &body)
                 }
+            } else if delta {
+                values.withUnsafeBufferPointer { values in
+                    ParquetDelta.encode(UnsafeBufferPointer(rebasing: values[valueStart..<valueEnd]), to: &body)
+                }
             } else {
                 body.reserveCapacity(body.count + (valueEnd - valueStart) * (width32 ? 4 : 8))
                 if column.isCoded {
@@ -112,7 +120,7 @@ struct ParquetChunkEncoder {
                 }
             }
             chunk.pages.append(Page(type: .dataPage, body: body, values: end - first,
-                                    encoding: dictionary == nil ? .plain : .rleDictionary))
+                                    encoding: dictionary != nil ? .rleDictionary : delta ? .deltaBinaryPacked : .plain))
             chunk.numValues += end - first
             first = end
             valueStart = valueEnd
@@ -265,7 +273,9 @@ struct ParquetChunkEncoder {
         } else {
             chunk.encodings = [.plain, .rle]
         }
-        let width = dictionary.map { max(1, ParquetRLE.bitWidth(UInt64($0.entries.count - 1))) } ?? 0
+        // Indices in whole bytes: a stack seen again is then the same byte string, which deflate finds
+        // (packed at 15 bits its copies fall on different bit offsets and look different).
+        let width = dictionary.map { (ParquetRLE.bitWidth(UInt64(max(1, $0.entries.count - 1))) + 7) / 8 * 8 } ?? 0
         var first = 0
         var listIndex = 0
         var frameStart = 0

@@ -129,7 +129,7 @@ public struct ParquetWriter: EventWriter {
 /// columns' order, and a field not emitted stays null.
 struct ParquetRowEmitter: TextFieldEmitter {
     /// One buffer per column, indexed by ``EventField`` raw value (every stored field is a column).
-    let columns: [ParquetColumnBuffer]
+    var columns: [ParquetColumnBuffer]
     var row = 0
 
     init(capacity: Int) {
@@ -140,33 +140,35 @@ struct ParquetRowEmitter: TextFieldEmitter {
     var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }
 
     mutating func reset() {
-        for column in columns { column.reset() }
+        for i in columns.indices { columns[i].reset() }
         row = 0
     }
 
     @inline(__always)
-    private func column(_ field: EventField) -> ParquetColumnBuffer { columns[field.rawValue] }
+    private mutating func append(_ field: EventField, _ value: UInt64) {
+        columns[field.rawValue].append(value, row: row)
+    }
 
-    mutating func kind(_ kind: EventKind) { column(.event).append(UInt64(kind.rawValue), row: row) }
-    mutating func signed(_ field: EventField, _ value: Int64) { column(field).append(UInt64(bitPattern: value), row: row) }
-    mutating func decimal(_ field: EventField, _ value: UInt64) { column(field).append(value, row: row) }
-    mutating func hex(_ field: EventField, _ value: UInt64) { column(field).append(value, row: row) }
-    mutating func source(_ source: HeapSource) { column(.source).append(UInt64(source.rawValue), row: row) }
-    mutating func state(_ state: ContextState) { column(.state).append(UInt64(state.rawValue), row: row) }
+    mutating func kind(_ kind: EventKind) { append(.event, UInt64(kind.rawValue)) }
+    mutating func signed(_ field: EventField, _ value: Int64) { append(field, UInt64(bitPattern: value)) }
+    mutating func decimal(_ field: EventField, _ value: UInt64) { append(field, value) }
+    mutating func hex(_ field: EventField, _ value: UInt64) { append(field, value) }
+    mutating func source(_ source: HeapSource) { append(.source, UInt64(source.rawValue)) }
+    mutating func state(_ state: ContextState) { append(.state, UInt64(state.rawValue)) }
 
     mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
-        column(.stack).appendFrames(frames, row: row)
+        columns[EventField.stack.rawValue].appendFrames(frames, row: row)
     }
 
     mutating func text(_ field: EventField, _ bytes: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
-        column(field).appendText(bytes, row: row)
+        columns[field.rawValue].appendText(bytes, row: row)
     }
 
     mutating func pdb(_ encoded: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
         guard let pdb = PDBIdentity(encoded: encoded) else { return }
-        column(.pdbName).appendText(pdb.name, row: row)
-        column(.pdbGUID).appendText(Array(pdb.guidText.utf8), row: row)
-        column(.pdbAge).append(UInt64(pdb.age), row: row)
-        if pdb.isIL { column(.pdbKind).append(0, row: row) }
+        columns[EventField.pdbName.rawValue].appendText(pdb.name, row: row)
+        columns[EventField.pdbGUID.rawValue].appendText(Array(pdb.guidText.utf8), row: row)
+        append(.pdbAge, UInt64(pdb.age))
+        if pdb.isIL { append(.pdbKind, 0) }
     }
 }
