@@ -76,3 +76,91 @@ enum ParquetDelta {
         }
     }
 }
+
+/// Reads DELTA_BINARY_PACKED values, checking the header's block layout and every miniblock against the
+/// bytes left.
+struct ParquetDeltaDecoder {
+    private let bytes: UnsafeRawBufferPointer
+    /// Where the encoded values end, once decoded (DELTA_LENGTH_BYTE_ARRAY's strings follow).
+    private(set) var position = 0
+    private var blockSize = 0
+    private var miniblockCount = 0
+    private var total = 0
+    private var first: Int64 = 0
+
+    struct Failure: Error {
+        var message: String
+    }
+
+    init(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+        self.bytes = bytes
+        let size = try varint()
+        let miniblocks = try varint()
+        let count = try varint()
+        guard size > 0, size % 128 == 0, size <= 1 << 16, miniblocks > 0, size % miniblocks == 0, (size / miniblocks) % 32 == 0 else {
+            throw Failure(message: "a DELTA_BINARY_PACKED header with blocks of \(size) values in \(miniblocks) miniblocks")
+        }
+        guard count <= UInt64(Int32.max) else { throw Failure(message: "a DELTA_BINARY_PACKED page of \(count) values") }
+        blockSize = Int(size)
+        miniblockCount = Int(miniblocks)
+        total = Int(count)
+        first = try zigzag()
+    }
+
+    private mutating func varint() throws(Failure) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count else { throw Failure(message: "DELTA_BINARY_PACKED data ends in the middle of a number") }
+            let b = bytes[position]
+            position += 1
+            guard shift <= 63 else { throw Failure(message: "a DELTA_BINARY_PACKED number overflows") }
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    private mutating func zigzag() throws(Failure) -> Int64 {
+        let u = try varint()
+        return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
+    }
+
+    /// Appends the first `count` values (as two's-complement bit patterns) to `out`.
+    mutating func decode(count: Int, into out: inout [UInt64]) throws(Failure) {
+        guard count <= total else { throw Failure(message: "DELTA_BINARY_PACKED data holds \(total) values, not \(count)") }
+        guard count > 0 else { return }
+        var previous = first
+        out.append(UInt64(bitPattern: previous))
+        var produced = 1
+        let perMiniblock = blockSize / miniblockCount
+        while produced < count {
+            let minimum = try zigzag()
+            guard bytes.count - position >= miniblockCount else { throw Failure(message: "DELTA_BINARY_PACKED data ends before its bit widths") }
+            let widthsAt = position
+            position += miniblockCount
+            for m in 0..<miniblockCount where produced < count {
+                let width = Int(bytes[widthsAt + m])
+                guard width <= 64 else { throw Failure(message: "a DELTA_BINARY_PACKED bit width of \(width)") }
+                let size = perMiniblock * width / 8
+                guard size <= bytes.count - position else { throw Failure(message: "a DELTA_BINARY_PACKED miniblock runs past the end of its page") }
+                var bit = 0
+                for _ in 0..<perMiniblock where produced < count {
+                    var delta: UInt64 = 0
+                    var got = 0
+                    while got < width {
+                        let byte = UInt64(bytes[position + (bit >> 3)]) >> UInt64(bit & 7)
+                        let take = min(8 - (bit & 7), width - got)
+                        delta |= (byte & ((1 << UInt64(take)) - 1)) << UInt64(got)
+                        got += take
+                        bit += take
+                    }
+                    previous = previous &+ minimum &+ Int64(bitPattern: delta)
+                    out.append(UInt64(bitPattern: previous))
+                    produced += 1
+                }
+                position += size
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ public enum ParquetFormat {
     public static let entry = FormatEntry(
         name: "parquet", extensions: ["parquet"], allowsGzip: false, compressesItself: true, readerIsLight: true,
         summary: "Apache Parquet, GZIP pages: DuckDB, pandas, polars, Spark (read, write)",
-        makeReader: nil,
+        makeReader: { context throws(ConversionError) in try ParquetReader(context: context) },
         makeWriter: { context throws(ConversionError) in
             try ParquetWriter(output: context.output, name: context.name, inputName: context.inputName,
                               inputFacts: context.inputFacts, level: context.options.compressionLevel ?? defaultLevel)
