@@ -19,5 +19,6 @@ let package = Package(
         .executableTarget(name: "FuzzCSVReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
         .executableTarget(name: "FuzzJSONLinesReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
         .executableTarget(name: "FuzzGzipSource", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzParquetReader", dependencies: [heapconv, "FuzzSupport"], swiftSettings: fuzzTarget),
     ]
 )

@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzETLReader FuzzXpressLZ77 FuzzHeapColReader FuzzCSVReader FuzzJSONLinesReader FuzzGzipSource)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzETLReader FuzzXpressLZ77 FuzzHeapColReader FuzzCSVReader FuzzJSONLinesReader FuzzGzipSource FuzzParquetReader)
 jobs=${JOBS:-1}
 
 swift build -c release --sanitize=fuzzer --sanitize=address \
@@ -28,6 +28,7 @@ seeds_of() {
         FuzzCSVReader) echo csv ;;
         FuzzJSONLinesReader) echo jsonl ;;
         FuzzGzipSource) echo gzip ;;
+        FuzzParquetReader) echo parquet ;;
         *) echo "unknown target $1" >&2; exit 64 ;;
     esac
 }

@@ -38,6 +38,28 @@ enum Codecs {
         try write(batches) { JSONLinesWriter(output: $0) }
     }
 
+    /// Parquet with small row groups and pages, so that a few thousand events cross their boundaries.
+    static func parquet(_ batches: EventBatch..., rowGroupRows: Int = 1000, pageRows: Int = 128, level: Int32 = 1) throws -> [UInt8] {
+        let sink = MemoryByteSink()
+        let output = OutputBuffer(sink: sink, capacity: 4096)
+        var writer = try ParquetWriter(output: output, name: "t.parquet", inputName: "t", inputFacts: nil, level: level,
+                                       rowGroupRows: rowGroupRows, pageRows: pageRows)
+        for batch in batches { try writer.write(batch) }
+        try writer.finish()
+        return sink.bytes
+    }
+
+    static func readParquet(_ bytes: [UInt8]) throws -> EventBatch {
+        var reader = try ParquetReader(input: MemoryInput(bytes), name: "t.parquet")
+        var all = EventBatch()
+        var batch = EventBatch()
+        while try reader.read(into: &batch, limit: 1000) {
+            for event in batch.events { all.append(event, from: batch) }
+            batch.removeAll()
+        }
+        return all
+    }
+
     static func csv(_ batches: EventBatch...) throws -> [UInt8] {
         try write(batches) { CSVWriter(output: $0) }
     }

@@ -21,7 +21,7 @@ struct ParquetChunkEncoder {
         var numValues = 0
     }
 
-    /// Rows per data page: a multiple of 8, so that pages start on a byte of the presence bitmap.
+    /// Rows per data page: a multiple of 64, so that pages start on a word of the presence bitmap.
     static let pageRows = 1 << 14
     /// The most dictionary entries a chunk may have before its values are written PLAIN.
     static let maximumDictionaryEntries = 1 << 16
@@ -30,16 +30,16 @@ struct ParquetChunkEncoder {
     /// Text statistics are written only for values up to this long (as DuckDB truncates longer ones).
     static let maximumStatisticsText = 256
 
-    /// Encodes `buffer`'s `rows` rows.
-    static func encode(_ buffer: ParquetColumnBuffer, rows: Int) -> Chunk {
+    /// Encodes `buffer`'s `rows` rows in pages of `pageRows` (a multiple of 64).
+    static func encode(_ buffer: ParquetColumnBuffer, rows: Int, pageRows: Int = pageRows) -> Chunk {
         let column = buffer.column
         switch column.kind {
         case .frames:
-            return encodeFrames(buffer, rows: rows)
+            return encodeFrames(buffer, rows: rows, pageRows: pageRows)
         case .text where !column.isCoded:
-            return encodeText(buffer, rows: rows)
+            return encodeText(buffer, rows: rows, pageRows: pageRows)
         default:
-            return encodeIntegers(buffer, rows: rows)
+            return encodeIntegers(buffer, rows: rows, pageRows: pageRows)
         }
     }
 
@@ -66,7 +66,7 @@ struct ParquetChunkEncoder {
         return (entries, indices)
     }
 
-    private static func encodeIntegers(_ buffer: ParquetColumnBuffer, rows: Int) -> Chunk {
+    private static func encodeIntegers(_ buffer: ParquetColumnBuffer, rows: Int, pageRows: Int) -> Chunk {
         let column = buffer.column
         let values = buffer.integers
         var chunk = Chunk()
@@ -193,7 +193,7 @@ struct ParquetChunkEncoder {
 
     // MARK: - Text
 
-    private static func encodeText(_ buffer: ParquetColumnBuffer, rows: Int) -> Chunk {
+    private static func encodeText(_ buffer: ParquetColumnBuffer, rows: Int, pageRows: Int) -> Chunk {
         let ends = buffer.textEnds
         let bytes = buffer.textBytes
         func text(_ k: Int) -> ArraySlice<UInt8> {
@@ -260,7 +260,7 @@ struct ParquetChunkEncoder {
     /// The stack as the standard three-level list: an optional list of required UINT_64 elements, so the
     /// definition level is 0 for no stack, 1 for an empty stack, 2 for each frame; the repetition level is
     /// 0 for a row's first entry and 1 for the frames after it.
-    private static func encodeFrames(_ buffer: ParquetColumnBuffer, rows: Int) -> Chunk {
+    private static func encodeFrames(_ buffer: ParquetColumnBuffer, rows: Int, pageRows: Int) -> Chunk {
         let frames = buffer.integers
         let lengths = buffer.listLengths
         var chunk = Chunk()

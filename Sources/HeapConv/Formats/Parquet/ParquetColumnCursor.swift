@@ -197,7 +197,12 @@ struct ParquetColumnCursor {
         }
     }
 
+    /// The most values a page may have: pages of heapconv, pyarrow, DuckDB and Spark hold far fewer, and
+    /// a page's levels are decoded whole.
+    static let maximumPageValues = 1 << 22
+
     private mutating func startPage(entries: Int) throws(ParquetDecompression.Failure) {
+        guard entries <= Self.maximumPageValues else { throw .init(message: "a data page of \(entries) values (heapconv reads up to \(Self.maximumPageValues))") }
         guard entries > 0, entries <= entriesLeft else {
             throw .init(message: "a data page of \(entries) values where the chunk has \(entriesLeft) left")
         }

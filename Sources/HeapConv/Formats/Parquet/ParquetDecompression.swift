@@ -21,7 +21,7 @@ enum ParquetDecompression {
         case .snappy:
             return try snappy(compressed, expected: expected)
         default:
-            throw Failure(message: "pages compressed with \(codec.name), which heapconv cannot read (it reads UNCOMPRESSED, GZIP and SNAPPY)")
+            throw Failure(message: "pages compressed with \(codec.name), which heapconv cannot read: it reads UNCOMPRESSED, GZIP and SNAPPY (polars: write_parquet(..., compression=\"snappy\"))")
         }
     }
 

@@ -34,6 +34,11 @@ public struct ParquetReader: EventReader {
         }
     }
 
+    /// Reads a file held in memory (tests, fuzzing).
+    public init(bytes: [UInt8], name: String) throws(ConversionError) {
+        try self.init(input: MemoryInput(bytes), name: name)
+    }
+
     init(context: ReaderContext) throws(ConversionError) {
         let file = try RandomAccessFile.open(context.path, check: ParquetSpoolCheck())
         try self.init(input: file, name: context.name)
@@ -101,6 +106,7 @@ public struct ParquetReader: EventReader {
                 try skip()
                 continue
             }
+            guard !leaves.contains(where: { $0.field == field }) else { throw fail("the file has two columns \"\(element.name)\"") }
             let optional = element.repetition != .required ? 1 : 0
             if field == .stack {
                 // The standard three-level LIST: stack (LIST) { repeated group list { element } }.

@@ -12,6 +12,9 @@ public struct ParquetWriter: EventWriter {
     private let compressor: ParquetPageCompressor?
     private var emitter: ParquetRowEmitter
     private var rowGroups: [Parquet.RowGroup] = []
+    /// Rows per row group and per page here (the defaults, or small ones for tests).
+    private let groupRows: Int
+    private let pageRows: Int
     /// Bytes written so far: the next byte's file offset.
     private var offset: Int64 = 0
     private var totalRows: Int64 = 0
@@ -23,14 +26,24 @@ public struct ParquetWriter: EventWriter {
 
     /// - Parameters:
     ///   - level: zlib level 1-9 for the GZIP codec, or 0 for uncompressed pages.
-    public init(output: OutputBuffer, name: String, inputName: String, inputFacts: InfoValue?, level: Int32 = 6) throws(ConversionError) {
+    public init(output: OutputBuffer, name: String, inputName: String, inputFacts: InfoValue?, level: Int32 = ParquetFormat.defaultLevel) throws(ConversionError) {
+        try self.init(output: output, name: name, inputName: inputName, inputFacts: inputFacts, level: level,
+                      rowGroupRows: Self.rowGroupRows, pageRows: ParquetChunkEncoder.pageRows)
+    }
+
+    /// `pageRows` must be a multiple of 64 (pages start on a word of the presence bitmaps).
+    init(output: OutputBuffer, name: String, inputName: String, inputFacts: InfoValue?, level: Int32,
+         rowGroupRows: Int, pageRows: Int) throws(ConversionError) {
+        precondition(pageRows > 0 && pageRows % 64 == 0 && rowGroupRows > 0)
+        groupRows = rowGroupRows
+        self.pageRows = pageRows
         self.output = output
         self.name = name
         var keyValues = [(key: String, value: String)(key: "heapconv.input", value: inputName)]
         if let inputFacts { keyValues.append(("heapconv.input_facts", inputFacts.json)) }
         self.keyValues = keyValues
         compressor = level == 0 ? nil : try ParquetPageCompressor(level: level, name: name)
-        emitter = ParquetRowEmitter(capacity: Self.rowGroupRows)
+        emitter = ParquetRowEmitter(capacity: rowGroupRows)
     }
 
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
@@ -39,7 +52,7 @@ public struct ParquetWriter: EventWriter {
             for event in batch.events {
                 try emitter.emit(event, frames: frames)
                 emitter.row += 1
-                if emitter.row == Self.rowGroupRows || (emitter.row & 1023 == 0 && emitter.byteCount > Self.rowGroupBytes) {
+                if emitter.row == groupRows || (emitter.row & 1023 == 0 && emitter.byteCount > Self.rowGroupBytes) {
                     try flush()
                 }
             }
@@ -77,7 +90,8 @@ public struct ParquetWriter: EventWriter {
     /// Encodes, compresses and writes the buffered rows as one row group.
     private mutating func flush() throws(ConversionError) {
         let rows = emitter.row
-        let chunks = emitter.columns.map { ParquetChunkEncoder.encode($0, rows: rows) }
+        let pageRows = self.pageRows
+        let chunks = emitter.columns.map { ParquetChunkEncoder.encode($0, rows: rows, pageRows: pageRows) }
         // Every page of every chunk, compressed together.
         var jobs: [ParquetPageCompressor.Job] = []
         for chunk in chunks {
