@@ -18,7 +18,7 @@ import Testing
         var expected: [String] = []
         for trace in traces {
             let stem = String(trace.dropLast(4))
-            expected += [stem + ".json", stem + ".jsonl"]
+            expected += [stem + ".json", stem + ".jsonl", stem + ".parquet"]
         }
         #expect(made == expected.sorted())
         // Each JSON Lines file is what a direct conversion gives, and holds the three events of the trace.
@@ -58,7 +58,7 @@ import Testing
                                ["make", "-C", dir.path, "-f", Self.examples.appendingPathComponent("Makefile").path,
                                 "HEAPCONV=\(CLI.executable.path)", "OUT=converted"])
         #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("converted").path).sorted() == ["t.json", "t.jsonl"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("converted").path).sorted() == ["t.json", "t.jsonl", "t.parquet"])
         // The default output folder is ignored by git.
         let ignored = try CLI.run(URL(fileURLWithPath: "/usr/bin/env"), ["git", "check-ignore", "-q", "Examples/out/t.jsonl"], in: CLI.repositoryRoot)
         #expect(ignored.status == 0)

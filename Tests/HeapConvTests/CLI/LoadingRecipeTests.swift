@@ -22,6 +22,11 @@ import Testing
         "pandas": "7 1152921504606846981\n8 3\n18446603336221200384\n",
         "polars": "[(7, 1152921504606846981, 18446603336221200384), (8, 3, 32)]\n",
         "jq": "{\"pid\":7,\"size\":5,\"address\":\"0x10\"}\n{\"pid\":8,\"size\":3,\"address\":\"0x20\"}\n",
+        "parquet-duckdb": "[(7, 2, 1152921504606846981, 18446603336221200384), (8, 1, 3, 32)]\n",
+        "parquet-pandas": "7 1152921504606846981\n8 3\n18446603336221200384\n",
+        "parquet-polars": "[(7, 1152921504606846981, 18446603336221200384), (8, 3, 32)]\n",
+        // out/a.parquet is the whole trace, out/b.parquet pid 8 only: 2^60 + 8 bytes in 3 allocations, 3 in 1.
+        "parquet-folder": "[('a', 3, 1152921504606846984), ('b', 1, 3)]\n",
     ]
 
     /// The recipe called `name` in the README: the fenced block after `<!-- recipe: name -->`.
@@ -40,6 +45,10 @@ import Testing
         defer { CLI.remove(dir) }
         try Self.trace.write(to: dir.appendingPathComponent("trace.jsonl"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["trace.jsonl", "trace.csv"], in: dir).status == 0)
+        #expect(try CLI.run(["trace.jsonl", "trace.parquet"], in: dir).status == 0)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        #expect(try CLI.run(["trace.jsonl", "out/a.parquet"], in: dir).status == 0)
+        #expect(try CLI.run(["trace.jsonl", "out/b.parquet", "--pid", "8"], in: dir).status == 0)
         let (language, code) = try Self.recipe(name)
         let program = language == "python" ? ["python3", "-c", code] : ["sh", "-c", code]
         return try CLI.run(URL(fileURLWithPath: "/usr/bin/env"), program, in: dir)
@@ -64,6 +73,28 @@ import Testing
         let r = try run("polars")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == Self.expected["polars"])
+    }
+
+    @Test(ExternalTool.needed(.duckdb), arguments: ["parquet-duckdb", "parquet-folder"])
+    func parquetWithDuckDB(_ name: String) throws {
+        guard ExternalTool.require(.duckdb) else { return }
+        let r = try run(name)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.expected[name])
+    }
+
+    @Test(ExternalTool.needed(.pandas, .pyarrow)) func parquetWithPandas() throws {
+        guard ExternalTool.require(.pandas, .pyarrow) else { return }
+        let r = try run("parquet-pandas")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.expected["parquet-pandas"])
+    }
+
+    @Test(ExternalTool.needed(.polars)) func parquetWithPolars() throws {
+        guard ExternalTool.require(.polars) else { return }
+        let r = try run("parquet-polars")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.expected["parquet-polars"])
     }
 
     @Test(ExternalTool.needed(.jq)) func jq() throws {
