@@ -96,7 +96,7 @@ def generate(synth, heapconv, events, compressed):
     if not os.path.exists(images):
         sh([synth, "--events", str(events), "--cpus", "4", "--stack-every", "3", "--images", images])
     files["etl-images"] = images
-    for fmt, ext in (("jsonl", "jsonl"), ("csv", "csv"), ("heapcol", "heapcol")):
+    for fmt, ext in (("jsonl", "jsonl"), ("csv", "csv"), ("heapcol", "heapcol"), ("parquet", "parquet")):
         path = os.path.join(WORK, f"trace-{events}.{ext}")
         if not os.path.exists(path):
             sh([heapconv, "--quiet", etl, path])
@@ -178,6 +178,8 @@ def main():
         (".etl -> chrome .json", [heapconv, "--quiet", files["etl"], out("json")], files["etl"], out("json")),
         (".etl -> .heapcol", [heapconv, "--quiet", files["etl"], out("heapcol")], files["etl"], out("heapcol")),
         (".etl -> .jsonl (file order)", [heapconv, "--quiet", "--file-order", files["etl"], out("jsonl")], files["etl"], out("jsonl")),
+        (".etl -> .parquet", [heapconv, "--quiet", files["etl"], out("parquet")], files["etl"], out("parquet")),
+        (".parquet -> .jsonl", [heapconv, "--quiet", files["parquet"], out("jsonl")], files["parquet"], out("jsonl")),
         (".etl -> pprof", [heapconv, "--quiet", files["etl"], out("pb.gz")], files["etl"], out("pb.gz")),
         ("leaks .etl", [heapconv, "leaks", files["etl"]], files["etl"], None),
         (".etl (images) -> .jsonl --frames", [heapconv, "--quiet", "--frames", files["etl-images"], out("jsonl")],

@@ -149,6 +149,7 @@ struct CSVRecordParser: ChunkParser {
                 }
                 builder.setState(state)
             case .text:
+                guard UTF8Validation.isValid(bytes) else { throw bad("UTF-8 text") }
                 builder.setText(field, batch.appendText(bytes))
             case .guid:
                 guard let guid = PDBIdentity.guidBytes(bytes) else { throw bad("a GUID like ec83d8df-5559-46e0-b630-133ebd979266") }

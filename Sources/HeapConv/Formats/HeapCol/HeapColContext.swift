@@ -184,10 +184,13 @@ struct HeapColContextReader {
             position += count
             return UnsafeBufferPointer(start: p + position - count, count: count)
         }
-        func string(_ what: String) throws(ConversionError) -> TextRef {
+        /// A string; an empty one is absent unless `emptyIsValue` (the PDB name).
+        func string(_ what: String, emptyIsValue: Bool = false) throws(ConversionError) -> TextRef {
             let length = try varint(what + " length")
             guard length <= UInt64(HeapColContext.maximumStringLength) else { throw problem("\(what) of \(length) bytes exceeds 1 MiB") }
             let content = try bytes(Int(length), what)
+            guard UTF8Validation.isValid(content) else { throw problem("\(what) is not valid UTF-8") }
+            if length == 0 && !emptyIsValue { return .none }
             let ref = TextRef(offset: UInt32(text.count), count: UInt32(length))
             text.append(contentsOf: content)
             return ref
@@ -225,6 +228,7 @@ struct HeapColContextReader {
                 if mask & Bit.parent != 0 { f.parentID = try u32("parent id") }
                 if mask & Bit.session != 0 { f.sessionID = try u32("session") }
                 if mask & Bit.exitStatus != 0 {
+                    guard state == .end || state == .defunct else { throw problem("an exit status in a \(state.name) process record") }
                     let status = Varint.unzigzag(try varint("exit status"))
                     guard let narrow = Int32(exactly: status) else { throw problem("exit status \(status) exceeds 32 bits") }
                     f.exitStatus = narrow
@@ -254,7 +258,7 @@ struct HeapColContextReader {
                     let age = try u32("PDB age")
                     let il = try byte("PDB kind")
                     guard il <= 1 else { throw problem("PDB kind \(il) is neither 0 nor 1") }
-                    let name = try string("PDB name")
+                    let name = try string("PDB name", emptyIsValue: true)
                     let nameBytes = Array(text[Int(name.offset)..<Int(name.offset) + Int(name.count)])
                     text.removeLast(Int(name.count))
                     let encoded = PDBIdentity(guid: guid, age: age, isIL: il == 1, name: nameBytes).encoded

@@ -195,6 +195,7 @@ struct JSONLineParser: ChunkParser {
         case .text:
             guard s.byte == UInt8(ascii: "\"") else { throw bad(field, Self.expectation(of: field), s, start) }
             let text = try s.string()
+            guard UTF8Validation.isValid(text) else { throw bad(field, "UTF-8 text", s, start) }
             // An empty name is no value, as the trace's own empty names are; an empty PDB name is a value.
             builder.setText(field, text.isEmpty && field != .pdbName ? .none : batch.appendText(text))
         case .guid:

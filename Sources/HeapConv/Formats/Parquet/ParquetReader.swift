@@ -285,7 +285,9 @@ public struct ParquetReader: EventReader {
             }
             builder.setState(state)
         case .text:
-            builder.setText(field, batch.appendText(bytes))
+            guard UTF8Validation.isValid(bytes) else { throw bad("UTF-8 text") }
+            // An empty name is no value, as in JSON Lines; an empty PDB name is a value.
+            builder.setText(field, bytes.isEmpty && field != .pdbName ? .none : batch.appendText(bytes))
         case .guid:
             guard let guid = PDBIdentity.guidBytes(bytes) else { throw bad("a GUID like ec83d8df-5559-46e0-b630-133ebd979266") }
             builder.setText(field, batch.appendText(guid))
