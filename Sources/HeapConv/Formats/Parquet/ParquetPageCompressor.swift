@@ -18,6 +18,8 @@ final class ParquetPageCompressor: @unchecked Sendable {
 
     static let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]
 
+    /// The most pages of one row group (131,072 rows in pages of 16,384 are 8 per chunk, 41 chunks).
+    private let queueCapacity = 1 << 16
     private let queue: BoundedHandoff<Job>
     private let done: BoundedHandoff<Job>
     private var workers: [WorkerThread] = []
@@ -29,8 +31,8 @@ final class ParquetPageCompressor: @unchecked Sendable {
     init(level: Int32, name: String, threads: Int? = nil) throws(ConversionError) {
         self.name = name
         let count = max(1, threads ?? min(8, onlineProcessorCount()))
-        queue = BoundedHandoff(capacity: 1 << 16)
-        done = BoundedHandoff(capacity: 1 << 16)
+        queue = BoundedHandoff(capacity: queueCapacity)
+        done = BoundedHandoff(capacity: queueCapacity)
         for _ in 0..<count {
             // On the heap, never moved: zlib's state points back at its stream.
             let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
@@ -61,19 +63,20 @@ final class ParquetPageCompressor: @unchecked Sendable {
         for worker in workers { worker.join() }
     }
 
-    /// Compresses every job's input into its output, on the workers; returns when all are done.
-    func compress(_ jobs: [Job]) throws(ConversionError) {
-        var submitted = 0
-        var finished = 0
-        // Keep at most the queue's capacity in flight (a row group has far fewer pages).
-        while finished < jobs.count {
-            while submitted < jobs.count && submitted - finished < (1 << 15) {
-                guard queue.put(jobs[submitted]) else { throw ConversionError(.internal, file: name, "compression threads stopped") }
-                submitted += 1
-            }
+    /// Hands every job to the workers and returns at once; ``collect(_:)`` waits for them. One set of jobs
+    /// is in flight at a time, so the writer gathers the next row group while this one compresses.
+    func submit(_ jobs: [Job]) throws(ConversionError) {
+        guard jobs.count < queueCapacity else { throw ConversionError(.internal, file: name, "\(jobs.count) pages in one row group") }
+        for job in jobs {
+            guard queue.put(job) else { throw ConversionError(.internal, file: name, "compression threads stopped") }
+        }
+    }
+
+    /// Waits until every job of the last ``submit(_:)`` is compressed.
+    func collect(_ jobs: [Job]) throws(ConversionError) {
+        for _ in jobs {
             guard let job = done.take() else { throw ConversionError(.internal, file: name, "compression threads stopped") }
             if let failure = job.failure { throw ConversionError(.internal, file: name, failure) }
-            finished += 1
         }
     }
 

@@ -3,8 +3,8 @@
 /// ``rowGroupBytes`` of buffered values), each written as column chunks of gzip'd v1 data pages, and a
 /// footer with the schema, statistics and the input's name and facts.
 ///
-/// Memory is bounded by one row group's buffers and pages, whatever the input's size; pages are
-/// compressed on one thread per processor.
+/// Memory is bounded by one row group's buffers and two row groups' pages, whatever the input's size;
+/// pages are compressed on one thread per processor while the next row group is gathered.
 public struct ParquetWriter: EventWriter {
     private let output: OutputBuffer
     private let name: String
@@ -12,6 +12,8 @@ public struct ParquetWriter: EventWriter {
     private let compressor: ParquetPageCompressor?
     private var emitter: ParquetRowEmitter
     private var rowGroups: [Parquet.RowGroup] = []
+    /// The row group whose pages are being compressed.
+    private var pending: (chunks: [ParquetChunkEncoder.Chunk], jobs: [ParquetPageCompressor.Job], rows: Int)?
     /// Rows per row group and per page here (the defaults, or small ones for tests).
     private let groupRows: Int
     private let pageRows: Int
@@ -62,6 +64,7 @@ public struct ParquetWriter: EventWriter {
     public mutating func finish() throws(ConversionError) {
         if offset == 0 { try put(Parquet.magic) }
         if emitter.row > 0 { try flush() }
+        try writePending()
         var metadata = Parquet.FileMetaData()
         metadata.schema = ParquetColumn.schema()
         metadata.numRows = totalRows
@@ -87,11 +90,13 @@ public struct ParquetWriter: EventWriter {
         offset += Int64(bytes.count)
     }
 
-    /// Encodes, compresses and writes the buffered rows as one row group.
+    /// Encodes the buffered rows as one row group and starts compressing its pages; writes the row group
+    /// before it, whose pages were compressed meanwhile.
     private mutating func flush() throws(ConversionError) {
         let rows = emitter.row
         let pageRows = self.pageRows
         let chunks = emitter.columns.map { ParquetChunkEncoder.encode($0, rows: rows, pageRows: pageRows) }
+        emitter.reset()
         // Every page of every chunk, compressed together.
         var jobs: [ParquetPageCompressor.Job] = []
         for chunk in chunks {
@@ -101,7 +106,17 @@ public struct ParquetWriter: EventWriter {
                 jobs.append(job)
             }
         }
-        if let compressor { try compressor.compress(jobs) }
+        try writePending()
+        if let compressor { try compressor.submit(jobs) }
+        pending = (chunks, jobs, rows)
+        if compressor == nil { try writePending() }
+    }
+
+    /// Writes the row group whose pages are compressing, once they are.
+    private mutating func writePending() throws(ConversionError) {
+        guard let (chunks, jobs, rows) = pending else { return }
+        pending = nil
+        if let compressor { try compressor.collect(jobs) }
         let groupStart = offset
         var columns: [Parquet.ColumnMetaData] = []
         var jobIndex = 0
@@ -135,7 +150,6 @@ public struct ParquetWriter: EventWriter {
                                           totalByteSize: columns.reduce(0) { $0 + $1.totalUncompressedSize },
                                           fileOffset: groupStart, totalCompressedSize: offset - groupStart))
         totalRows += Int64(rows)
-        emitter.reset()
     }
 }
 
