@@ -83,6 +83,25 @@ public enum GzipStrategy: Sendable, Equatable {
     case huffmanOnly
 }
 
+/// A zlib stream for raw deflate (no zlib or gzip framing: the callers frame their own), on the heap and
+/// never moved, since zlib's state points back at its stream. Free it with ``freeRawDeflateStream(_:)``.
+func makeRawDeflateStream(level: Int32, name: String) throws(ConversionError) -> UnsafeMutablePointer<z_stream> {
+    let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    stream.initialize(to: z_stream())
+    let status = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                               Int32(MemoryLayout<z_stream>.size))
+    guard status == Z_OK else {
+        stream.deallocate()
+        throw ConversionError(.internal, file: name, "zlib deflateInit2 failed (\(status))")
+    }
+    return stream
+}
+
+func freeRawDeflateStream(_ stream: UnsafeMutablePointer<z_stream>) {
+    deflateEnd(stream)
+    stream.deallocate()
+}
+
 /// The parts of a gzip member (RFC 1952) around its deflate data, for the sinks that frame their own.
 struct GzipMember {
     /// The 10-byte header: deflate, no name or time, `extraFlags` (4 for "fastest", as zlib marks level 1),

@@ -58,15 +58,12 @@ public final class ParallelGzipSink: ByteSink, @unchecked Sendable {
         queue = BoundedHandoff(capacity: maximumInFlight)
         current = Job()
         for _ in 0..<count {
-            // On the heap, never moved: zlib's state points back at its stream.
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            let status = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                                       Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else {
-                stream.deallocate()
+            let stream: UnsafeMutablePointer<z_stream>
+            do {
+                stream = try makeRawDeflateStream(level: level, name: name)
+            } catch {
                 queue.close()
-                throw ConversionError(.internal, file: name, "zlib deflateInit2 failed (\(status))")
+                throw error
             }
             let queue = self.queue
             workers.append(WorkerThread { Self.work(stream, queue) })
@@ -143,10 +140,7 @@ public final class ParallelGzipSink: ByteSink, @unchecked Sendable {
 
     /// A worker: compresses jobs until the queue closes, then frees its stream.
     private static func work(_ stream: UnsafeMutablePointer<z_stream>, _ queue: BoundedHandoff<Job>) {
-        defer {
-            deflateEnd(stream)
-            stream.deallocate()
-        }
+        defer { freeRawDeflateStream(stream) }
         while let job = queue.take() {
             compress(job, stream)
             job.done.put(true)

@@ -108,17 +108,10 @@ struct ParquetDeltaDecoder {
     }
 
     private mutating func varint() throws(Failure) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard position < bytes.count else { throw Failure(message: "DELTA_BINARY_PACKED data ends in the middle of a number") }
-            let b = bytes[position]
-            position += 1
-            guard shift <= 63 else { throw Failure(message: "a DELTA_BINARY_PACKED number overflows") }
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
-            shift += 7
+        guard let value = ParquetRLE.readVarint(bytes, &position) else {
+            throw Failure(message: "DELTA_BINARY_PACKED data ends in the middle of a number, or it overflows")
         }
+        return value
     }
 
     private mutating func zigzag() throws(Failure) -> Int64 {

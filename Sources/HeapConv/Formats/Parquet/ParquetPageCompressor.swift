@@ -34,22 +34,16 @@ final class ParquetPageCompressor: @unchecked Sendable {
         queue = BoundedHandoff(capacity: queueCapacity)
         done = BoundedHandoff(capacity: queueCapacity)
         for _ in 0..<count {
-            // On the heap, never moved: zlib's state points back at its stream.
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            let status = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                                       Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else {
-                stream.deallocate()
+            let stream: UnsafeMutablePointer<z_stream>
+            do {
+                stream = try makeRawDeflateStream(level: level, name: name)
+            } catch {
                 queue.close()
-                throw ConversionError(.internal, file: name, "zlib deflateInit2 failed (\(status))")
+                throw error
             }
             let queue = self.queue, done = self.done
             workers.append(WorkerThread {
-                defer {
-                    deflateEnd(stream)
-                    stream.deallocate()
-                }
+                defer { freeRawDeflateStream(stream) }
                 while let job = queue.take() {
                     Self.compress(job, stream)
                     _ = done.put(job)

@@ -8,6 +8,22 @@ enum ParquetRLE {
         maximum == 0 ? 0 : 64 - maximum.leadingZeroBitCount
     }
 
+    /// Reads a ULEB128 varint at `position`, advancing it; `nil` when the bytes end first or it passes
+    /// 64 bits.
+    static func readVarint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) -> UInt64? {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while position < bytes.count {
+            let b = bytes[position]
+            position += 1
+            guard shift <= 63, shift < 63 || b <= 1 else { return nil }
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+        return nil
+    }
+
     static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
@@ -148,17 +164,10 @@ struct ParquetRLEDecoder {
     }
 
     private mutating func varint() throws(Failure) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard position < bytes.count else { throw Failure(message: "the levels or indices end in the middle of a run header") }
-            let b = bytes[position]
-            position += 1
-            guard shift < 63 else { throw Failure(message: "a run header overflows") }
-            result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
-            shift += 7
+        guard let value = ParquetRLE.readVarint(bytes, &position) else {
+            throw Failure(message: "the levels or indices end in the middle of a run header, or it overflows")
         }
+        return value
     }
 
     private mutating func nextRun() throws(Failure) {
