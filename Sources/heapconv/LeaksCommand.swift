@@ -13,7 +13,7 @@ struct LeaksCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Input file ('-' for standard input): .etl, JSON Lines, CSV or heapcol.", valueName: "IN"),
+    @Argument(help: ArgumentHelp("Input file ('-' for standard input): .etl, JSON Lines, CSV, heapcol or Parquet.", valueName: "IN"),
               completion: .file())
     var input: String
 
@@ -27,7 +27,7 @@ struct LeaksCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Leave out groups holding fewer bytes.", valueName: "bytes"))
     var minBytes: UInt64 = 0
 
-    @Flag(help: "Print the report as one JSON object (Schemas/leaks.md).")
+    @Flag(help: "Print the report as one JSON object (Schemas/leaks.schema.json).")
     var json = false
 
     @Flag(help: "Exit with status 1 when a process that exited during the trace leaked any block.")
@@ -40,6 +40,10 @@ struct LeaksCommand: ParsableCommand {
 
     mutating func validate() throws {
         if top < 1 { throw ValidationError("--top must be at least 1, not \(top)") }
+        // Without every kind of heap event the frees are missing and everything looks live; without the
+        // process records nothing is known to have exited.
+        if !filters.kinds.isEmpty { throw ValidationError("leaks needs every heap event: --event does not apply (use --pid, --heap, --since, --until)") }
+        if filters.noContext { throw ValidationError("leaks needs the process records: --no-context does not apply") }
     }
 
     func run() throws {

@@ -2,7 +2,8 @@
 /// allocation stack), largest first, split between processes that exited during the trace (their blocks
 /// were never freed before the process ended: leaked) and processes still running when recording stopped
 /// (still live, perhaps freed later). A block is leaked when its process ended at or after its allocation,
-/// so a process id reused after an end separates the two processes' blocks. `Schemas/leaks.md` documents the JSON form.
+/// so a process id reused after an end separates the two processes' blocks. `Schemas/leaks.schema.json`
+/// documents the JSON form.
 public struct LeakReport: Sendable {
     /// One group of live blocks: same process, heap and allocation stack.
     public struct Group: Sendable {
@@ -54,7 +55,11 @@ public struct LeakReport: Sendable {
             }
         }
         var leaked: [Group] = [], live: [Group] = []
-        for (key, var group) in groups {
+        // In a fixed order, so that ties on size sort the same on every run: dictionary order is seeded.
+        let ordered = groups.sorted { a, b in
+            (a.key.processID, a.key.heap, a.key.stack, a.key.ended ? 1 : 0) < (b.key.processID, b.key.heap, b.key.stack, b.key.ended ? 1 : 0)
+        }
+        for (key, var group) in ordered {
             group.process = attribution.processLabel(key.processID, ended: key.ended)
             let entry = attribution.stacks.entries[Int(key.stack)]
             group.stack = entry.hasStack ? attribution.stacks.frames(of: Int(key.stack)).map(attribution.frameName) : nil
@@ -73,12 +78,18 @@ public struct LeakReport: Sendable {
         func order(_ a: Group, _ b: Group) -> Bool {
             (a.bytes, b.processID, b.heap, b.firstAllocation) > (b.bytes, a.processID, a.heap, a.firstAllocation)
         }
-        self.leaked = Array(leaked.filter { $0.bytes >= minimumBytes }.sorted(by: order).prefix(top))
-        self.live = Array(live.filter { $0.bytes >= minimumBytes }.sorted(by: order).prefix(top))
+        // A stable sort keeps the fixed order above among groups that tie.
+        func largest(_ list: [Group]) -> [Group] {
+            let kept = list.filter { $0.bytes >= minimumBytes }.enumerated()
+            return Array(kept.sorted { order($0.element, $1.element) || (!order($1.element, $0.element) && $0.offset < $1.offset) }
+                .prefix(top).map(\.element))
+        }
+        self.leaked = largest(leaked)
+        self.live = largest(live)
         heapEvents = attribution.heapEvents
     }
 
-    /// The report as JSON (`Schemas/leaks.md`).
+    /// The report as JSON (`Schemas/leaks.schema.json`).
     public func json(input: String) -> InfoValue {
         func groups(_ list: [Group]) -> InfoValue {
             .array(list.map { g in
@@ -120,7 +131,7 @@ public struct LeakReport: Sendable {
                     out += "       (no stack recorded)\n"
                 }
             }
-            if total > list.count { out += "  ... and \(total - list.count) smaller group\(total - list.count == 1 ? "" : "s")\n" }
+            if total > list.count { out += "  ... and \(Self.count(UInt64(total - list.count), "smaller group"))\n" }
         }
         section("Leaked: never freed before their process exited", leaked, total: leakedGroups)
         out += "\n"

@@ -233,6 +233,12 @@ import Testing
         let top = try CLI.run(["leaks", "t.jsonl", "--top", "0"])
         #expect(top.status == 64)
         #expect(top.stderr == "heapconv: error: --top must be at least 1, not 0 (usage: heapconv leaks IN [--top N] [--min-bytes N] [--json] [--fail-on-leaks]; see heapconv leaks --help)\n")
+        // Filters that would make the answer wrong: without frees everything looks live, without process
+        // records nothing exited.
+        for option in [["--event", "alloc"], ["--no-context"]] {
+            let r = try CLI.run(["leaks", "t.jsonl"] + option)
+            #expect(r.status == 64 && r.stderr.contains("leaks needs"), "\(option): \(r.stderr)")
+        }
         let missing = try CLI.run(["leaks", "/nonexistent/t.jsonl"])
         #expect(missing.status == 66)
         #expect(missing.stderr.hasPrefix("heapconv: error: /nonexistent/t.jsonl"))

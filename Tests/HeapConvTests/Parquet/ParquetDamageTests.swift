@@ -81,6 +81,24 @@ import Testing
         Self.expectOneLineError(try Self.convert(bytes), "no column \"pid\"")
     }
 
+    /// Inputs the libFuzzer target once crashed on (`Fixtures/parquet/fuzz/`): each ends in events or a
+    /// one-line error.
+    @Test func regressionInputs() throws {
+        let folder = ParquetRoundTripTests.fixtures.appendingPathComponent("fuzz")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") && $0 != "README.md" }
+        #expect(!names.isEmpty)
+        for name in names {
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(name)))
+            do throws(ConversionError) {
+                var reader = try ParquetReader(bytes: bytes, name: name)
+                var batch = EventBatch()
+                while try reader.read(into: &batch, limit: 64) { batch.removeAll() }
+            } catch {
+                #expect(!error.message.isEmpty && !error.description.contains("\n"), "\(name): \(error.description)")
+            }
+        }
+    }
+
     /// Seeded mutations of heapconv's, pyarrow's and DuckDB's files: every one ends in events or a
     /// one-line ConversionError.
     @Test func seededMutations() throws {

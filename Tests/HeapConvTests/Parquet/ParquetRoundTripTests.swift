@@ -27,6 +27,17 @@ import Testing
         }
     }
 
+    /// Stacks deep enough that a page ends early, at a row, to stay under the readers' page bounds.
+    @Test func deepStacksEndPagesEarly() throws {
+        var batch = EventBatch()
+        for (i, depth) in [3, 700_000, 0, 1_300_000, 5].enumerated() {
+            batch.append(.alloc(EventContext(timestamp: Int64(i), processID: 1, threadID: 2, heap: 3), address: UInt64(i), size: 8,
+                                source: .mainPath), stack: (0..<depth).map { UInt64($0 % 5000) &* 0x1000_0001 })
+        }
+        let back = try Codecs.readParquet(try Codecs.parquet(batch, rowGroupRows: 1000, pageRows: 128))
+        #expect(Codecs.flatten(back) == Codecs.flatten(batch))
+    }
+
     @Test func anEmptyInputIsAValidEmptyFile() throws {
         let bytes = try Codecs.parquet(EventBatch())
         #expect(try Codecs.readParquet(bytes).isEmpty)
@@ -183,5 +194,11 @@ import Testing
         #expect(throws: ThriftCompactReader.Failure.self) { try deep.skip(12) }
         var long = ThriftCompactReader([0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x00])
         #expect(throws: ThriftCompactReader.Failure.self) { try Parquet.PageHeader.decode(&long) }
+        // Maps nested a hundred thousand deep in an unknown field: an error, not a stack overflow.
+        var maps = ThriftCompactReader([0xAB] + Array([[UInt8]](repeating: [0x01, 0xBB], count: 100_000).joined()) + [0])
+        #expect(throws: ThriftCompactReader.Failure.self) { try Parquet.PageHeader.decode(&maps) }
+        // A list claiming more elements than any footer needs.
+        var huge = ThriftCompactReader([0x19, 0xFC, 0x80, 0x80, 0x80, 0x01] + [UInt8](repeating: 0, count: 64))
+        #expect(throws: ThriftCompactReader.Failure.self) { try Parquet.FileMetaData.decode(&huge) }
     }
 }

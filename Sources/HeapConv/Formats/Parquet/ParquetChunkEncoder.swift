@@ -23,6 +23,9 @@ struct ParquetChunkEncoder {
 
     /// Rows per data page: a multiple of 64, so that pages start on a word of the presence bitmap.
     static let pageRows = 1 << 14
+    /// The most level entries (frames) a stack page takes before it ends at the next row: readers decode a
+    /// page's levels whole.
+    static let maximumPageEntries = 1 << 20
     /// The most dictionary entries a chunk may have before its values are written PLAIN.
     static let maximumDictionaryEntries = 1 << 16
     /// The most bytes a text dictionary may hold.
@@ -282,11 +285,16 @@ struct ParquetChunkEncoder {
         var nulls = 0
         var repetition: [UInt8] = [], definition: [UInt8] = []
         while first < rows {
-            let end = min(rows, first + pageRows)
+            var end = min(rows, first + pageRows)
             repetition.removeAll(keepingCapacity: true)
             definition.removeAll(keepingCapacity: true)
             var frameEnd = frameStart
             for row in first..<end {
+                // Deep stacks: the page also ends at a row once it holds ``maximumPageEntries`` entries.
+                if definition.count >= maximumPageEntries {
+                    end = row
+                    break
+                }
                 guard buffer.has(row) else {
                     repetition.append(0)
                     definition.append(0)

@@ -58,9 +58,6 @@ struct ParquetColumnBuffer {
         integers.append(contentsOf: frames)
     }
 
-    /// Bytes held, for the row group's memory bound.
-    var byteCount: Int { integers.count * 8 + textBytes.count + textEnds.count * 4 + listLengths.count * 4 }
-
     /// Empties the buffer for the next row group, keeping the storage.
     mutating func reset() {
         for i in present.indices { present[i] = 0 }

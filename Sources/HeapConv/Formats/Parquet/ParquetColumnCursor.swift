@@ -52,12 +52,20 @@ struct ParquetColumnCursor {
 
     /// The most bytes a page may expand to per compressed byte (deflate's limit is about 1032).
     static let maximumExpansion = 1100
+    /// The most bytes a page header may take (statistics make some long).
+    static let maximumPageHeader = 16 << 20
+    /// The most frames one stack may have.
+    static let maximumStackFrames = 1 << 22
+    /// The most bytes of text one page may expand to through its dictionary.
+    static let maximumPageText = 256 << 20
 
     init(leaf: ParquetLeaf, input: any RandomAccessInput, chunk: Parquet.ColumnMetaData) throws(Failure) {
         self.leaf = leaf
         self.input = input
         codec = chunk.codec
-        let start = chunk.dictionaryPageOffset.map { min($0, chunk.dataPageOffset) } ?? chunk.dataPageOffset
+        // A dictionary offset of 0 (or anything before the first page) means none, as arrow reads it.
+        let dictionary = chunk.dictionaryPageOffset.flatMap { $0 >= 4 && $0 < chunk.dataPageOffset ? $0 : nil }
+        let start = dictionary ?? chunk.dataPageOffset
         guard start >= 4, chunk.totalCompressedSize >= 0, UInt64(start) + UInt64(chunk.totalCompressedSize) <= input.size else {
             throw Failure(message: "column \"\(leaf.field.name)\": its chunk at offset \(start) of \(chunk.totalCompressedSize) bytes lies outside the file")
         }
@@ -99,8 +107,10 @@ struct ParquetColumnCursor {
                     headerLength = reader.position
                     break
                 } catch {
-                    guard UInt64(want) < end - offset else { throw Failure(message: "column \"\(leaf.field.name)\": page header: " + error.message, offset: error.offset) }
-                    want = Int(min(end - offset, UInt64(want) * 4))
+                    guard error.truncated, UInt64(want) < end - offset, want < Self.maximumPageHeader else {
+                        throw Failure(message: "column \"\(leaf.field.name)\": page header: " + error.message, offset: error.offset)
+                    }
+                    want = Int(min(end - offset, UInt64(min(want * 4, Self.maximumPageHeader))))
                 }
             }
             let bodyStart = offset + UInt64(headerLength)
@@ -199,7 +209,7 @@ struct ParquetColumnCursor {
 
     /// The most values a page may have: pages of heapconv, pyarrow, DuckDB and Spark hold far fewer, and
     /// a page's levels are decoded whole.
-    static let maximumPageValues = 1 << 22
+    static let maximumPageValues = 1 << 24
 
     private mutating func startPage(entries: Int) throws(ParquetDecompression.Failure) {
         guard entries <= Self.maximumPageValues else { throw .init(message: "a data page of \(entries) values (heapconv reads up to \(Self.maximumPageValues))") }
@@ -250,6 +260,9 @@ struct ParquetColumnCursor {
                     if leaf.type == .byteArray {
                         text.append(contentsOf: dictionaryText[(index == 0 ? 0 : dictionaryEnds[index - 1])..<dictionaryEnds[index]])
                         textEnds.append(text.count)
+                        guard text.count <= Self.maximumPageText else {
+                            throw ParquetRLEDecoder.Failure(message: "a page's text expands past \(Self.maximumPageText >> 20) MiB through its dictionary")
+                        }
                     } else {
                         integers.append(dictionaryIntegers[index])
                     }
@@ -360,6 +373,9 @@ struct ParquetColumnCursor {
             present = true
             if level < leaf.listEntry { continue }
             guard level == leaf.maxDefinition else { throw failure("a null frame in a stack") }
+            guard out.count + texts.count < Self.maximumStackFrames else {
+                throw failure("a stack of more than \(Self.maximumStackFrames) frames")
+            }
             let v = try current()
             value += 1
             if leaf.type == .byteArray { texts.append(Array(text[v.text])) } else { out.append(v.integer) }

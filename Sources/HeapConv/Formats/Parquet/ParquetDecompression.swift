@@ -32,12 +32,21 @@ enum ParquetDecompression {
             guard expected == 0 else { throw Failure(message: "an empty GZIP page says it has \(expected) bytes") }
             return output
         }
-        var stream = z_stream()
+        // On the heap, never moved: zlib's state points back at its stream. A spare byte, to tell a page
+        // longer than its header says.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let spare = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { spare.deallocate() }
         // 15 + 32: detect a gzip or a zlib header.
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            stream.deallocate()
             throw Failure(message: "zlib inflateInit2 failed")
         }
-        defer { inflateEnd(&stream) }
+        defer {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
         var produced = 0
         var consumed = 0
         var failure: String?
@@ -45,31 +54,29 @@ enum ParquetDecompression {
         output.withUnsafeMutableBytes { out in
             while consumed < compressed.count {
                 ended = false
-                stream.next_in = compressed.baseAddress!.assumingMemoryBound(to: Bytef.self) + consumed
-                stream.avail_in = UInt32(compressed.count - consumed)
-                var spare: UInt8 = 0
-                let room = out.count - produced
+                stream.pointee.next_in = compressed.baseAddress!.assumingMemoryBound(to: Bytef.self) + consumed
+                stream.pointee.avail_in = UInt32(min(compressed.count - consumed, Int(UInt32.max)))
+                let room = min(out.count - produced, Int(UInt32.max))
                 if room > 0 {
-                    stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
-                    stream.avail_out = UInt32(room)
+                    stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
+                    stream.pointee.avail_out = UInt32(room)
                 } else {
-                    // Room for one byte more, to tell a page longer than its header says.
-                    withUnsafeMutablePointer(to: &spare) { stream.next_out = $0 }
-                    stream.avail_out = 1
+                    stream.pointee.next_out = spare
+                    stream.pointee.avail_out = 1
                 }
-                let before = stream.avail_in
-                let status = inflate(&stream, Z_NO_FLUSH)
-                consumed += Int(before - stream.avail_in)
+                let before = stream.pointee.avail_in
+                let status = inflate(stream, Z_NO_FLUSH)
+                consumed += Int(before - stream.pointee.avail_in)
                 if room > 0 {
-                    produced += room - Int(stream.avail_out)
-                } else if stream.avail_out == 0 {
+                    produced += room - Int(stream.pointee.avail_out)
+                } else if stream.pointee.avail_out == 0 {
                     failure = "a GZIP page holds more than the \(expected) bytes its header gives"
                     return
                 }
                 if status == Z_STREAM_END {
                     ended = true
                     // Another member may follow.
-                    guard inflateReset(&stream) == Z_OK else {
+                    guard inflateReset(stream) == Z_OK else {
                         failure = "zlib inflateReset failed"
                         return
                     }
@@ -79,7 +86,7 @@ enum ParquetDecompression {
                     failure = status == Z_BUF_ERROR ? "a GZIP page ends in the middle of its data" : "a GZIP page is damaged (zlib error \(status))"
                     return
                 }
-                if before == stream.avail_in && (room == 0 || stream.avail_out > 0) {
+                if before == stream.pointee.avail_in && (room == 0 || stream.pointee.avail_out > 0) {
                     failure = "a GZIP page ends in the middle of its data"
                     return
                 }

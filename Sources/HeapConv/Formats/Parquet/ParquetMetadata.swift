@@ -5,6 +5,11 @@ enum Parquet {
     /// `PAR1`: the first and the last four bytes of a file.
     static let magic: [UInt8] = [0x50, 0x41, 0x52, 0x31]
 
+    /// A name from a file, for a one-line message: quoted, control characters replaced, shortened.
+    static func quoted(_ name: String) -> String {
+        Array(name.utf8).withUnsafeBytes { TextScalar.quoted($0) }
+    }
+
     enum PhysicalType: Int32 {
         case boolean = 0, int32 = 1, int64 = 2, int96 = 3, float = 4, double = 5, byteArray = 6, fixedLengthByteArray = 7
 
@@ -162,7 +167,7 @@ enum Parquet {
                 }
             }
             if let rawType {
-                guard let known = PhysicalType(rawValue: rawType) else { throw r.failure("unknown physical type \(rawType) for column \"\(e.name)\"") }
+                guard let known = PhysicalType(rawValue: rawType) else { throw r.failure("unknown physical type \(rawType) for column \(Parquet.quoted(e.name))") }
                 e.type = known
             }
             return e

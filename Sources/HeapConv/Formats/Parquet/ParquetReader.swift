@@ -86,16 +86,22 @@ public struct ParquetReader: EventReader {
         var position = 1
         var leafIndex = 0
         var leaves: [ParquetLeaf] = []
-        /// Skips the subtree at `position`, counting its leaves.
+        /// Skips the subtree at `position`, counting its leaves; without recursion, so that a schema nested
+        /// a million deep is an error, not a stack overflow.
         func skip() throws(ParquetColumnCursor.Failure) {
-            guard position < schema.count else { throw fail("the schema ends in the middle of a group") }
-            let element = schema[position]
-            position += 1
-            if let n = element.numChildren, element.type == nil {
-                for _ in 0..<n { try skip() }
-            } else {
-                guard element.type != nil else { throw fail("schema element \"\(element.name)\" has neither a type nor children") }
-                leafIndex += 1
+            var open = 1  // subtrees still to skip
+            while open > 0 {
+                guard position < schema.count else { throw fail("the schema ends in the middle of a group") }
+                let element = schema[position]
+                position += 1
+                open -= 1
+                if let n = element.numChildren, element.type == nil {
+                    guard n <= schema.count - position else { throw fail("a schema group has more children than the schema has elements") }
+                    open += n
+                } else {
+                    guard element.type != nil else { throw fail("schema element \(Parquet.quoted(element.name)) has neither a type nor children") }
+                    leafIndex += 1
+                }
             }
         }
         let fields = Dictionary(uniqueKeysWithValues: EventField.stored.map { ($0.name, $0) })
@@ -196,6 +202,7 @@ public struct ParquetReader: EventReader {
             rowGroup += 1
             guard rowGroup < metadata.rowGroups.count else { return false }
             let group = metadata.rowGroups[rowGroup]
+            guard group.numRows > 0 else { continue }
             rowsLeft = Int(group.numRows)
             cursors.removeAll(keepingCapacity: true)
             for leaf in leaves {
@@ -213,8 +220,11 @@ public struct ParquetReader: EventReader {
         return true
     }
 
+    /// A batch ends early once its frames or text pass this many (their references are 32-bit).
+    static let maximumBatchStorage = 1 << 28
+
     public mutating func read(into batch: inout EventBatch, limit: Int) throws(ConversionError) -> Bool {
-        while batch.count < limit {
+        while batch.count < limit && batch.frames.count < Self.maximumBatchStorage && batch.text.count < Self.maximumBatchStorage {
             if rowsLeft == 0 {
                 guard try nextRowGroup() else { break }
             }

@@ -23,7 +23,7 @@ public struct ParquetWriter: EventWriter {
 
     /// Rows per row group: DuckDB's and Spark's row-group skipping works at this grain.
     static let rowGroupRows = 1 << 17
-    /// Buffered bytes that end a row group early (long stacks, long command lines).
+    /// Buffered text and frame bytes that end a row group early (long stacks, long command lines).
     static let rowGroupBytes = 24 << 20
 
     /// - Parameters:
@@ -54,7 +54,7 @@ public struct ParquetWriter: EventWriter {
             for event in batch.events {
                 try emitter.emit(event, frames: frames)
                 emitter.row += 1
-                if emitter.row == groupRows || (emitter.row & 1023 == 0 && emitter.byteCount > Self.rowGroupBytes) {
+                if emitter.row == groupRows || emitter.variableBytes > Self.rowGroupBytes {
                     try flush()
                 }
             }
@@ -165,11 +165,14 @@ struct ParquetRowEmitter: TextFieldEmitter {
         precondition(zip(columns.indices, ParquetColumn.all).allSatisfy { $0 == $1.field.rawValue })
     }
 
-    var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }
+    /// Bytes of text and stack frames gathered: what rows can make unbounded (the other values are a few
+    /// bytes a row). Checked after every row, so that no page nears Parquet's 2 GiB limits.
+    private(set) var variableBytes = 0
 
     mutating func reset() {
         for i in columns.indices { columns[i].reset() }
         row = 0
+        variableBytes = 0
     }
 
     @inline(__always)
@@ -186,15 +189,18 @@ struct ParquetRowEmitter: TextFieldEmitter {
 
     mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
         columns[EventField.stack.rawValue].appendFrames(frames, row: row)
+        variableBytes += frames.count * 8
     }
 
     mutating func text(_ field: EventField, _ bytes: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
         columns[field.rawValue].appendText(bytes, row: row)
+        variableBytes += bytes.count
     }
 
     mutating func pdb(_ encoded: UnsafeBufferPointer<UInt8>) throws(ConversionError) {
         guard let pdb = PDBIdentity(encoded: encoded) else { return }
         columns[EventField.pdbName.rawValue].appendText(pdb.name, row: row)
+        variableBytes += pdb.name.count + 36
         columns[EventField.pdbGUID.rawValue].appendText(Array(pdb.guidText.utf8), row: row)
         append(.pdbAge, UInt64(pdb.age))
         if pdb.isIL { append(.pdbKind, 0) }

@@ -8,11 +8,17 @@ struct ThriftCompactReader {
     let baseOffset: UInt64
     private var depth = 0
 
-    /// Why the bytes are not a valid struct: a message and the file offset where it was found.
+    /// Why the bytes are not a valid struct: a message and the file offset where it was found; `truncated`
+    /// when the bytes ended first (more bytes might make it valid).
     struct Failure: Error {
         var message: String
         var offset: UInt64
+        var truncated = false
     }
+
+    /// The most elements a list or map may have (as arrow's Thrift reader allows): a footer of a few
+    /// hundred megabytes cannot make millions of structs.
+    static let maximumContainer = 1_000_000
 
     typealias WireType = ThriftCompactWriter.WireType
 
@@ -28,12 +34,12 @@ struct ThriftCompactReader {
     /// The bytes not read yet.
     var remaining: Int { bytes.count - position }
 
-    func failure(_ message: String) -> Failure {
-        Failure(message: message, offset: baseOffset + UInt64(position))
+    func failure(_ message: String, truncated: Bool = false) -> Failure {
+        Failure(message: message, offset: baseOffset + UInt64(position), truncated: truncated)
     }
 
     mutating func byte() throws(Failure) -> UInt8 {
-        guard position < bytes.count else { throw failure("the Thrift data ends in the middle of a value") }
+        guard position < bytes.count else { throw failure("the Thrift data ends in the middle of a value", truncated: true) }
         defer { position += 1 }
         return bytes[position]
     }
@@ -84,7 +90,7 @@ struct ThriftCompactReader {
     mutating func binary(_ type: UInt8) throws(Failure) -> [UInt8] {
         guard type == WireType.binary.rawValue else { throw failure("expected binary data, found Thrift type \(type)") }
         let count = try varint()
-        guard count <= UInt64(remaining) else { throw failure("a Thrift string of \(count) bytes runs past the end of its data") }
+        guard count <= UInt64(remaining) else { throw failure("a Thrift string of \(count) bytes runs past the end of its data", truncated: true) }
         defer { position += Int(count) }
         return Array(bytes[position..<position + Int(count)])
     }
@@ -102,7 +108,8 @@ struct ThriftCompactReader {
         let header = try byte()
         var count = UInt64(header >> 4)
         if count == 15 { count = try varint() }
-        guard count <= UInt64(remaining) else { throw failure("a Thrift list of \(count) elements runs past the end of its data") }
+        guard count <= UInt64(Self.maximumContainer) else { throw failure("a Thrift list of \(count) elements (at most \(Self.maximumContainer))") }
+        guard count <= UInt64(remaining) else { throw failure("a Thrift list of \(count) elements runs past the end of its data", truncated: true) }
         return (header & 0x0F, Int(count))
     }
 
@@ -157,22 +164,19 @@ struct ThriftCompactReader {
             depth += 1
             defer { depth -= 1 }
             guard depth <= Self.maximumDepth else { throw failure("Thrift values nest deeper than \(Self.maximumDepth)") }
-            for _ in 0..<count {
-                // Bools in lists are one byte each.
-                if element == WireType.booleanTrue.rawValue || element == WireType.booleanFalse.rawValue {
-                    _ = try byte()
-                } else {
-                    try skip(element)
-                }
-            }
+            for _ in 0..<count { try skipElement(element) }
         case WireType.map.rawValue:
             let count = try varint()
-            guard count <= UInt64(remaining) else { throw failure("a Thrift map of \(count) entries runs past the end of its data") }
+            guard count <= UInt64(Self.maximumContainer) else { throw failure("a Thrift map of \(count) entries (at most \(Self.maximumContainer))") }
+            guard count <= UInt64(remaining) else { throw failure("a Thrift map of \(count) entries runs past the end of its data", truncated: true) }
             guard count > 0 else { return }
             let types = try byte()
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else { throw failure("Thrift values nest deeper than \(Self.maximumDepth)") }
             for _ in 0..<count {
-                try skip(types >> 4)
-                try skip(types & 0x0F)
+                try skipElement(types >> 4)
+                try skipElement(types & 0x0F)
             }
         case WireType.structure.rawValue:
             try structure { (_: inout ThriftCompactReader, _: Int16, _: UInt8) throws(Failure) in }
@@ -182,6 +186,15 @@ struct ThriftCompactReader {
             position += 16
         default:
             throw failure("unknown Thrift type \(type)")
+        }
+    }
+
+    /// Skips a list, set or map element of type `type`: bools there are a byte each.
+    private mutating func skipElement(_ type: UInt8) throws(Failure) {
+        if type == WireType.booleanTrue.rawValue || type == WireType.booleanFalse.rawValue {
+            _ = try byte()
+        } else {
+            try skip(type)
         }
     }
 

@@ -135,7 +135,8 @@ struct PprofEncoder {
     /// processes and stackless events have a place.
     private mutating func rootLocation(_ pid: UInt32) -> UInt64 {
         if let id = rootLocations[pid] { return id }
-        let mapping = mappingID(MappingKey(space: pid, start: 0, end: 0, module: -1))
+        // Its own mapping (module -2): process 0's would otherwise be the `[kernel]` one.
+        let mapping = mappingID(MappingKey(space: pid, start: 0, end: 0, module: -2))
         let id = location(mapping: mapping, address: 0, function: functionID(attribution.processLabel(pid)))
         rootLocations[pid] = id
         return id
@@ -196,7 +197,7 @@ struct PprofEncoder {
                 filename = String(decoding: module.path, as: UTF8.self)
                 if let pdb = module.pdb { buildID = pdb.symbolServerKey }
             } else {
-                filename = key.space == 0 ? "[kernel]" : "[pid \(key.space)]"
+                filename = key.space == 0 && key.module == -1 ? "[kernel]" : "[pid \(key.space)]"
             }
             let f = string(filename), b = buildID.isEmpty ? 0 : string(buildID)
             profile.message(Profile.mapping) { m in
