@@ -21,7 +21,7 @@ import Testing
             (["in.jsonl"], "heapconv: error: missing expected argument '<OUT>'" + convertUsage),
             (["in.jsonl", "out.csv", "--pid", "-5"], "heapconv: error: --pid takes process ids, not '-5'" + convertUsage),
             (["in.jsonl", "out.csv", "--pid", "x"], "heapconv: error: --pid takes process ids, not 'x'" + convertUsage),
-            (["in.jsonl", "out.csv", "--level", "12"], "heapconv: error: --level must be from 1 to 9, not 12" + convertUsage),
+            (["in.jsonl", "out.csv", "--level", "12"], "heapconv: error: --level must be from 1 to 9 (0: uncompressed Parquet), not 12" + convertUsage),
             (["in.jsonl", "out.csv", "--lifetimes", "some"], "heapconv: error: --lifetimes takes none, leaks, large:BYTES or all, not 'some'" + convertUsage),
             (["info"], "heapconv: error: missing expected argument '<IN>' (usage: heapconv info IN [--json] [--facts] [filters]; see heapconv info --help)\n"),
         ]
@@ -45,7 +45,8 @@ import Testing
         let cases: [([String], String)] = [
             (["in.jsonl", "out.csv", "--lifetimes", "leaks"], "--lifetimes applies to chrome output only, not csv (out.csv)"),
             (["in.jsonl", "-", "--to", "jsonl", "--no-instants"], "--no-instants applies to chrome output only, not jsonl"),
-            (["in.jsonl", "out.csv", "--level", "3"], "--level applies to compressed outputs only (.gz, heapcol, pprof), not out.csv"),
+            (["in.jsonl", "out.csv", "--level", "3"], "--level applies to compressed outputs only (.gz, heapcol, pprof, parquet), not out.csv"),
+            (["in.jsonl", "out.jsonl.gz", "--level", "0"], "--level 0 (uncompressed) applies to parquet output only; use 1 to 9"),
             (["in.jsonl", "out.csv", "--keep-going"], "--keep-going applies to etl input only, not jsonl (in.jsonl)"),
             (["in.jsonl", "out.csv", "--file-order"], "--file-order applies to etl input only, not jsonl (in.jsonl)"),
             (["info", "in.jsonl", "--keep-going"], "--keep-going applies to etl input only, not jsonl (in.jsonl)"),
@@ -146,8 +147,8 @@ import Testing
         #expect(r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) == [
             "completion.bash in.jsonl ",
             "completion.bash in.jsonl ",
-            "chrome chrome.gz csv csv.gz heapcol jsonl jsonl.gz pprof ",
-            "csv csv.gz etl heapcol jsonl jsonl.gz ",
+            "chrome chrome.gz csv csv.gz heapcol jsonl jsonl.gz parquet pprof ",
+            "csv csv.gz etl heapcol jsonl jsonl.gz parquet ",
             "alloc contract create destroy expand free other realloc snapshot ",
             "all large: leaks none ",
             "--fail-if-empty ",
