@@ -146,9 +146,6 @@ public struct HeapAttribution<Tag: AllocationTag> {
 
     /// The name of a frame: `module+0xoffset`, or `0x...` outside any module.
     public func frameName(_ site: StackTable.FrameSite) -> String {
-        // An image record without a name cannot name its frames.
-        guard site.module >= 0, !modules.modules[Int(site.module)].name.isEmpty else { return "0x" + String(site.address, radix: 16) }
-        return String(decoding: modules.modules[Int(site.module)].name, as: UTF8.self) + "+0x"
-            + String(site.address &- site.mappingStart, radix: 16)
+        modules.frameName(site.address, module: site.module >= 0 ? Int(site.module) : nil, offset: site.address &- site.mappingStart)
     }
 }

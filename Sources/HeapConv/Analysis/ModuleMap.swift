@@ -164,9 +164,10 @@ public final class ModuleMap {
     }
 
     /// Appends the frame `address` of `processID` as JSON string text without quotes: `ntdll.dll+0x1a2b3`, or
-    /// `0x7ff8ed0814e8` where it falls in no module (at most 18 bytes plus the module name).
+    /// `0x7ff8ed0814e8` where it falls in no module or in an image without a name (at most 18 bytes plus the
+    /// module name). The same rule as ``frameName(_:module:offset:)``.
     func appendFrameName(_ address: UInt64, processID: UInt32, to cursor: inout OutputCursor) {
-        if let hit = resolve(address, processID: processID) {
+        if let hit = resolve(address, processID: processID), !modules[hit.module].jsonName.isEmpty {
             modules[hit.module].jsonName.withUnsafeBytes { cursor.append(bytes: $0) }
             cursor.append(UInt8(ascii: "+"))
             cursor.append(hex: hit.offset)
@@ -180,9 +181,16 @@ public final class ModuleMap {
     /// The longest escaped module name.
     private var longestName = 0
 
-    /// The frame's name as a `String` (analyses, tests).
+    /// The frame's name as a `String` (analyses, the CSV `frames` cell, tests).
     public func frameName(_ address: UInt64, processID: UInt32) -> String {
-        guard let hit = resolve(address, processID: processID) else { return "0x" + String(address, radix: 16) }
-        return String(decoding: modules[hit.module].name, as: UTF8.self) + "+0x" + String(hit.offset, radix: 16)
+        let hit = resolve(address, processID: processID)
+        return frameName(address, module: hit?.module, offset: hit?.offset ?? 0)
+    }
+
+    /// The name of the frame at `address`, `offset` into `module` (`nil`: none): `ntdll.dll+0x1a2b3`, or
+    /// `0x7ff8ed0814e8` outside any module or in an image the trace gave no name.
+    public func frameName(_ address: UInt64, module: Int?, offset: UInt64) -> String {
+        guard let module, !modules[module].name.isEmpty else { return "0x" + String(address, radix: 16) }
+        return String(decoding: modules[module].name, as: UTF8.self) + "+0x" + String(offset, radix: 16)
     }
 }

@@ -15,43 +15,31 @@ extension OutputCursor {
 }
 
 extension OutputBuffer {
-    /// Appends a stack as a JSON array of hex strings through `cursor`, making room frame by frame (a stack
-    /// may hold thousands of frames). Leaves at least `reserveAfter` bytes of room before the closing `]`.
-    func appendStackArray(_ frames: some Collection<UInt64>, reserveAfter: Int,
-                          to cursor: inout OutputCursor) throws(ConversionError) {
+    /// Appends a stack as a JSON array of strings through `cursor`, making room frame by frame (a stack may
+    /// hold thousands of frames): hex addresses, or, when `names` holds images, the frames' names in
+    /// `processID` (`"ntdll.dll+0x1a2b3"`, `"0x..."` outside any module). Leaves at least `reserveAfter`
+    /// bytes of room before the closing `]`.
+    func appendStackArray(_ frames: some Collection<UInt64>, names: ModuleMap? = nil, processID: UInt32 = 0,
+                          reserveAfter: Int, to cursor: inout OutputCursor) throws(ConversionError) {
+        // Without images every name would be the hex address: skip the lookups.
+        let modules = names.flatMap { $0.isEmpty ? nil : $0 }
+        let perFrame = (modules?.maximumFrameNameLength ?? maximumTextFrameLength) + 4
         try ensureRoom(1, in: &cursor)
         cursor.append(UInt8(ascii: "["))
         var first = true
         for frame in frames {
-            try ensureRoom(maximumTextFrameLength + 4, in: &cursor)
+            try ensureRoom(perFrame, in: &cursor)
             if !first { cursor.append(UInt8(ascii: ",")) }
             first = false
             cursor.append(UInt8(ascii: "\""))
-            cursor.append(hex: frame)
+            if let modules {
+                modules.appendFrameName(frame, processID: processID, to: &cursor)
+            } else {
+                cursor.append(hex: frame)
+            }
             cursor.append(UInt8(ascii: "\""))
         }
         try ensureRoom(reserveAfter, in: &cursor)
-        cursor.append(UInt8(ascii: "]"))
-    }
-}
-
-extension OutputBuffer {
-    /// Appends a stack as a JSON array of frame names (`"ntdll.dll+0x1a2b3"`, or `"0x..."` outside any
-    /// module) through `cursor`, making room frame by frame. Leaves at least `reserveAfter` bytes of room.
-    func appendFrameNames(_ frames: some Collection<UInt64>, processID: UInt32, modules: ModuleMap, reserveAfter: Int,
-                          to cursor: inout OutputCursor) throws(ConversionError) {
-        let perFrame = modules.maximumFrameNameLength + 4
-        try ensureRoom(2 + reserveAfter, in: &cursor)
-        cursor.append(UInt8(ascii: "["))
-        var first = true
-        for frame in frames {
-            try ensureRoom(perFrame + 1 + reserveAfter, in: &cursor)
-            if !first { cursor.append(UInt8(ascii: ",")) }
-            first = false
-            cursor.append(UInt8(ascii: "\""))
-            modules.appendFrameName(frame, processID: processID, to: &cursor)
-            cursor.append(UInt8(ascii: "\""))
-        }
         cursor.append(UInt8(ascii: "]"))
     }
 }

@@ -229,6 +229,22 @@ import Testing
         #expect(r.stdout == "1 lines valid\n")
     }
 
+    /// An image record without a name cannot name its frames: they stay hex in `--frames`, in Chrome and
+    /// in the leak report alike (one rule, in the module map).
+    @Test func framesInAnUnnamedImageStayHex() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { CLI.remove(dir) }
+        try ([#"{"event":"image","ts":1,"pid":7,"state":"dcstart","address":"0x7ff800000000","size":65536}"#,
+              #"{"event":"alloc","ts":2,"pid":7,"tid":1,"heap":"0x10","address":"0x20","size":5,"source":"mainpath","stack":["0x7ff800001234"]}"#]
+            .joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("t.jsonl"), atomically: true, encoding: .utf8)
+        let frames = try CLI.run(["t.jsonl", "-", "--to", "jsonl", "--frames"], in: dir)
+        #expect(frames.stdout.contains(#""frames":["0x7ff800001234"]"#), "\(frames.stdout)")
+        let chrome = try CLI.run(["t.jsonl", "-", "--to", "chrome", "-q"], in: dir)
+        #expect(chrome.stdout.contains(#""stack":["0x7ff800001234"]"#), "\(chrome.stdout)")
+        let leaks = try CLI.run(["leaks", "t.jsonl"], in: dir)
+        #expect(leaks.stdout.contains("\n       0x7ff800001234\n"), "\(leaks.stdout)")
+    }
+
     @Test func usageErrorsAreOneLine() throws {
         let top = try CLI.run(["leaks", "t.jsonl", "--top", "0"])
         #expect(top.status == 64)

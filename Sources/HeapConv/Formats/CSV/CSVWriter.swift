@@ -116,12 +116,7 @@ struct CSVFieldEmitter: TextFieldEmitter {
         var cell: [UInt8] = []
         for (i, frame) in stack.enumerated() {
             if i > 0 { cell.append(UInt8(ascii: ";")) }
-            if let hit = modules.resolve(frame, processID: processID) {
-                cell += modules.modules[hit.module].name
-                cell += Array("+0x".utf8) + Array(String(hit.offset, radix: 16).utf8)
-            } else {
-                cell += Array("0x".utf8) + Array(String(frame, radix: 16).utf8)
-            }
+            cell += modules.frameName(frame, processID: processID).utf8
         }
         if stack.isEmpty { cell = Array("[]".utf8) }
         try cell.withUnsafeBufferPointer { (bytes) throws(ConversionError) in

@@ -128,12 +128,7 @@ struct ChromeArgsEmitter: TextFieldEmitter {
 
     mutating func stack(_ frames: UnsafeBufferPointer<UInt64>) throws(ConversionError) {
         cursor.append(",\"stack\":")
-        if modules.isEmpty {
-            try output.appendStackArray(frames, reserveAfter: reserveAfterStack, to: &cursor)
-        } else {
-            try output.appendFrameNames(frames, processID: processID, modules: modules, reserveAfter: reserveAfterStack,
-                                        to: &cursor)
-        }
+        try output.appendStackArray(frames, names: modules, processID: processID, reserveAfter: reserveAfterStack, to: &cursor)
     }
 
     // Context records are not instants: the Chrome writer turns them into names (see ``ChromeWriter``).

@@ -107,12 +107,7 @@ extension ChromeWriter {
         cursor.appendSizeValue(block.size)
         if let stack {
             cursor.append(",\"stack\":")
-            if modules.isEmpty {
-                try output.appendStackArray(stack, reserveAfter: Self.recordRoom, to: &cursor)
-            } else {
-                try output.appendFrameNames(stack, processID: key.processID, modules: modules, reserveAfter: Self.recordRoom,
-                                            to: &cursor)
-            }
+            try output.appendStackArray(stack, names: modules, processID: key.processID, reserveAfter: Self.recordRoom, to: &cursor)
         }
         if let reason {
             cursor.append(UInt8(ascii: ","))

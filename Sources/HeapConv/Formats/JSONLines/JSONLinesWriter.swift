@@ -24,7 +24,7 @@ public struct JSONLinesWriter: EventWriter {
                         modules.apply(event, in: batch)
                     } else if let stack = frames.stack(event.context.stack) {
                         emitter.cursor.append(",\"frames\":")
-                        try output.appendFrameNames(stack, processID: event.context.processID, modules: modules,
+                        try output.appendStackArray(stack, names: modules, processID: event.context.processID,
                                                     reserveAfter: 3, to: &emitter.cursor)
                     }
                 }
