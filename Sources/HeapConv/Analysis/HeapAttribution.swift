@@ -47,12 +47,9 @@ public struct HeapAttribution<Tag: AllocationTag> {
     public let modules = ModuleMap()
     /// Allocation counts per stack id.
     public private(set) var allocations: [Allocations] = []
-    /// Process names from the trace's process records (the latest per id).
-    public private(set) var processNames: [UInt32: String] = [:]
-    /// The processes that ended during the trace (an end or defunct record): when, and their name then.
-    /// A process id can be reused after its end; the blocks allocated before the latest end were the
-    /// ended process's.
-    public private(set) var processEnds: [UInt32: (time: Int64, name: String?)] = [:]
+    /// Process names from the trace's process records, and which processes ended when. A process id can be
+    /// reused after its end; the blocks allocated before the latest end were the ended process's.
+    public private(set) var processes = ProcessNames()
     private var earliest: Int64 = 0, latest: Int64 = 0
     /// The time span of the heap events (nil without any).
     public var firstTimestamp: Int64? { heapEvents > 0 ? earliest : nil }
@@ -65,7 +62,7 @@ public struct HeapAttribution<Tag: AllocationTag> {
     public mutating func apply(_ batch: EventBatch) {
         let events = batch.events
         let ahead = HeapLedger<Tag>.prefetchDistance
-        batch.frames.withUnsafeBufferPointer { frames in
+        batch.withFrameView { frames in
             for i in events.indices {
                 if i + ahead < events.count { ledger.prefetch(events[i + ahead]) }
                 let event = events[i]
@@ -79,7 +76,7 @@ public struct HeapAttribution<Tag: AllocationTag> {
     }
 
     @inline(__always)
-    private mutating func apply(_ event: HeapEvent, frames: UnsafeBufferPointer<UInt64>) {
+    private mutating func apply(_ event: HeapEvent, frames: FrameView) {
         let c = event.context
         if heapEvents == 0 {
             earliest = c.timestamp
@@ -92,10 +89,7 @@ public struct HeapAttribution<Tag: AllocationTag> {
         var stackID: UInt32 = 0
         switch event {
         case .alloc(_, _, let size, _), .realloc(_, _, let size, _, _, _):
-            let stack: UnsafeBufferPointer<UInt64>? = c.stack.isPresent
-                ? UnsafeBufferPointer(rebasing: frames[Int(c.stack.offset)..<Int(c.stack.offset) + Int(c.stack.count)])
-                : nil
-            let id = stacks.intern(processID: c.processID, frames: stack, modules: modules)
+            let id = stacks.intern(processID: c.processID, frames: frames.stack(c.stack), modules: modules)
             if id == allocations.count { allocations.append(Allocations()) }
             allocations[id].objects += 1
             allocations[id].bytes &+= size
@@ -110,20 +104,13 @@ public struct HeapAttribution<Tag: AllocationTag> {
 
     private mutating func noteContext(_ event: HeapEvent, in batch: EventBatch) {
         modules.apply(event, in: batch)
-        guard case .process(let c, let f) = event else { return }
-        let name = batch.string(f.name)
-        if f.state == .start {
-            processNames[c.processID] = name  // a new process: an id's earlier name is not its
-        } else if let name {
-            processNames[c.processID] = name
-        }
-        if !f.state.isAlive { processEnds[c.processID] = (c.timestamp, processNames[c.processID]) }
+        processes.note(event, in: batch)
     }
 
     /// Whether the block of `processID` allocated at `time` belonged to a process that ended during the
     /// trace: the process ended at or after the allocation.
     public func hasEnded(_ processID: UInt32, allocatedAt time: Int64) -> Bool {
-        guard let end = processEnds[processID] else { return false }
+        guard let end = processes.ends[processID] else { return false }
         return end.time >= time
     }
 
@@ -140,7 +127,7 @@ public struct HeapAttribution<Tag: AllocationTag> {
     /// How a process is called in reports: `notepad.exe (1234)`, or `pid 1234` without a name; with
     /// `ended`, the name of the process that ended (an id can be reused by a later one).
     public func processLabel(_ pid: UInt32, ended: Bool = false) -> String {
-        let name = ended ? processEnds[pid]?.name : processNames[pid]
+        let name = ended ? processes.ends[pid]?.name : processes.names[pid]
         return name.map { "\($0) (\(pid))" } ?? "pid \(pid)"
     }
 

@@ -6,16 +6,7 @@ public enum LeakAnalysis {
     public static func run(_ options: ConversionOptions, top: Int, minimumBytes: UInt64) throws(ConversionError)
         -> (report: LeakReport, skipped: [ConversionError])
     {
-        let (format, gzip) = try FormatRegistry.resolve(path: options.inputPath, override: options.inputFormat, role: "input")
-        let name = options.inputPath == "-" ? "<stdin>" : options.inputPath
-        let makeReader = try FormatRegistry.reader(of: format, path: options.inputPath)
-        try options.checkApplicable(input: format, output: nil)
-        var reader: any EventReader
-        do {
-            reader = try makeReader(ReaderContext(path: options.inputPath, name: name, gzip: gzip, options: options))
-        } catch {
-            throw error.naming(name)
-        }
+        var (reader, _, name) = try Inspection.openInput(options)
         var writer: any EventWriter = AttributionWriter()
         _ = try Conversion.pump(from: &reader, inputName: name, to: &writer, filter: options.filter, progress: nil)
         let attribution = (writer as! AttributionWriter).attribution

@@ -16,7 +16,8 @@ public struct TraceSummary: EventWriter {
     /// Context records (process, thread, image) seen.
     public private(set) var contextRecords: UInt64 = 0
     /// Process image names from the process records, the latest for each id.
-    public private(set) var processNames: [UInt32: String] = [:]
+    public var processNames: [UInt32: String] { processes.names }
+    private var processes = ProcessNames()
     /// Stack frames of heap events, and those that fall in a module of the trace's image records.
     public private(set) var frames: UInt64 = 0
     public private(set) var framesInModules: UInt64 = 0
@@ -53,53 +54,54 @@ public struct TraceSummary: EventWriter {
     public mutating func write(_ batch: EventBatch) throws(ConversionError) {
         let events = batch.events
         let ahead = LiveHeapState.prefetchDistance
-        for i in events.indices {
-            if i + ahead < events.count { live.prefetch(events[i + ahead]) }
-            let event = events[i]
-            let c = event.context
-            countsByKind[Int(event.kind.rawValue)] += 1
-            if event.isContext {
-                noteContext(event, in: batch)
-                continue
-            }
-            eventCount += 1
-            if let last = lastTimestamp {
-                if c.timestamp < last { timeInversions += 1 } else { lastTimestamp = c.timestamp }
-                if c.timestamp < firstTimestamp! { firstTimestamp = c.timestamp }
-            } else {
-                firstTimestamp = c.timestamp
-                lastTimestamp = c.timestamp
-            }
-            if let stack = batch.stack(c.stack) {
-                eventsWithStacks += 1
-                frames += UInt64(stack.count)
-                if !modules.isEmpty {
-                    for frame in stack where modules.resolve(frame, processID: c.processID) != nil { framesInModules += 1 }
+        // Stacks through a borrowed view: an array slice per stack costs a retain and a release.
+        batch.withFrameView { view in
+            for i in events.indices {
+                if i + ahead < events.count { live.prefetch(events[i + ahead]) }
+                let event = events[i]
+                let c = event.context
+                countsByKind[Int(event.kind.rawValue)] += 1
+                if event.isContext {
+                    noteContext(event, in: batch)
+                    continue
                 }
+                eventCount += 1
+                if let last = lastTimestamp {
+                    if c.timestamp < last { timeInversions += 1 } else { lastTimestamp = c.timestamp }
+                    if c.timestamp < firstTimestamp! { firstTimestamp = c.timestamp }
+                } else {
+                    firstTimestamp = c.timestamp
+                    lastTimestamp = c.timestamp
+                }
+                if let stack = view.stack(c.stack) {
+                    eventsWithStacks += 1
+                    frames += UInt64(stack.count)
+                    if !modules.isEmpty {
+                        for frame in stack where modules.resolve(frame, processID: c.processID) != nil { framesInModules += 1 }
+                    }
+                }
+                // A process is a key with heap 0, a thread one with the thread id in place of the heap.
+                let (process, newProcess) = processSlots.slot(creating: HeapKey(processID: c.processID, heap: 0))
+                if newProcess {
+                    processEvents.append(0)
+                    processThreads.append(0)
+                }
+                processEvents[process] += 1
+                if threadSlots.slot(creating: HeapKey(processID: c.processID, heap: UInt64(c.threadID))).isNew {
+                    processThreads[process] += 1
+                }
+                let (heap, newHeap) = heapSlots.slot(creating: HeapKey(processID: c.processID, heap: c.heap))
+                if newHeap { heapEvents.append(0) }
+                heapEvents[heap] += 1
+                live.apply(event)
             }
-            // A process is a key with heap 0, a thread one with the thread id in place of the heap.
-            let (process, newProcess) = processSlots.slot(creating: HeapKey(processID: c.processID, heap: 0))
-            if newProcess {
-                processEvents.append(0)
-                processThreads.append(0)
-            }
-            processEvents[process] += 1
-            if threadSlots.slot(creating: HeapKey(processID: c.processID, heap: UInt64(c.threadID))).isNew {
-                processThreads[process] += 1
-            }
-            let (heap, newHeap) = heapSlots.slot(creating: HeapKey(processID: c.processID, heap: c.heap))
-            if newHeap { heapEvents.append(0) }
-            heapEvents[heap] += 1
-            live.apply(event)
         }
     }
 
     private mutating func noteContext(_ event: HeapEvent, in batch: EventBatch) {
         contextRecords += 1
         modules.apply(event, in: batch)
-        if case .process(let c, let f) = event, let name = batch.string(f.name) {
-            processNames[c.processID] = name
-        }
+        processes.note(event, in: batch)
     }
 
     public mutating func finish() throws(ConversionError) {}

@@ -88,8 +88,7 @@ public struct EventBatch: Sendable {
     /// The bytes a ``TextRef`` of this batch refers to; `nil` for ``TextRef/none``.
     @inlinable
     public func text(_ ref: TextRef) -> ArraySlice<UInt8>? {
-        guard ref.isPresent else { return nil }
-        return text[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)]
+        text.slice(ref)
     }
 
     /// A string of this batch as a `String` (for analyses and tests; writers copy the bytes).

@@ -8,18 +8,10 @@ public enum Inspection {
     /// summary (and it finds no damage inside heap payloads). Formats without facts and filters, which have
     /// nothing to select, are usage errors then.
     public static func run(_ options: ConversionOptions, factsOnly: Bool = false) throws(ConversionError) -> (info: InfoValue, skipped: [ConversionError]) {
-        let (format, gzip) = try FormatRegistry.resolve(path: options.inputPath, override: options.inputFormat, role: "input")
-        let name = options.inputPath == "-" ? "<stdin>" : options.inputPath
-        let makeReader = try FormatRegistry.reader(of: format, path: options.inputPath)
-        try options.checkApplicable(input: format, output: nil)
-        if factsOnly, !options.filter.isEmpty {
-            throw ConversionError(.usage, "--facts describes the whole file: it takes no --pid, --heap, --event, --since or --until")
-        }
-        var reader: any EventReader
-        do {
-            reader = try makeReader(ReaderContext(path: options.inputPath, name: name, gzip: gzip, options: options))
-        } catch {
-            throw error.naming(name)
+        var (reader, format, name) = try openInput(options) { () throws(ConversionError) in
+            if factsOnly, !options.filter.isEmpty {
+                throw ConversionError(.usage, "--facts describes the whole file: it takes no --pid, --heap, --event, --since or --until")
+            }
         }
         if factsOnly {
             guard let facts = reader.facts() else {
@@ -34,5 +26,24 @@ public enum Inspection {
         if let facts = reader.facts() { entries.append(("input", facts)) }
         entries.append(("summary", summary.info))
         return (.object(entries), reader.skippedProblems)
+    }
+}
+
+extension Inspection {
+    /// Opens the input of an analysis (`info`, `leaks`): resolves its format, checks the options against it
+    /// (and with `check`, the analysis's own), then opens its reader; errors name the input.
+    static func openInput(_ options: ConversionOptions, check: () throws(ConversionError) -> Void = {})
+        throws(ConversionError) -> (reader: any EventReader, format: FormatEntry, name: String)
+    {
+        let (format, gzip) = try FormatRegistry.resolve(path: options.inputPath, override: options.inputFormat, role: "input")
+        let name = options.inputPath == "-" ? "<stdin>" : options.inputPath
+        let makeReader = try FormatRegistry.reader(of: format, path: options.inputPath)
+        try options.checkApplicable(input: format, output: nil)
+        try check()
+        do {
+            return (try makeReader(ReaderContext(path: options.inputPath, name: name, gzip: gzip, options: options)), format, name)
+        } catch {
+            throw error.naming(name)
+        }
     }
 }

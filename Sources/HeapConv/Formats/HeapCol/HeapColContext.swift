@@ -259,7 +259,7 @@ struct HeapColContextReader {
                     let il = try byte("PDB kind")
                     guard il <= 1 else { throw problem("PDB kind \(il) is neither 0 nor 1") }
                     let name = try string("PDB name", emptyIsValue: true)
-                    let nameBytes = Array(text[Int(name.offset)..<Int(name.offset) + Int(name.count)])
+                    let nameBytes = Array(text.slice(name) ?? [])
                     text.removeLast(Int(name.count))
                     let encoded = PDBIdentity(guid: guid, age: age, isIL: il == 1, name: nameBytes).encoded
                     f.pdb = TextRef(offset: UInt32(text.count), count: UInt32(encoded.count))

@@ -109,9 +109,7 @@ final class HeapColDecoder {
                     var event = pending[i]
                     if event.isContext {
                         let text = contextText
-                        batch.events.append(event.remappingText { ref in
-                            batch.appendText(ref.isPresent ? text[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)] : nil)
-                        })
+                        batch.events.append(event.remappingText { batch.appendText(text.slice($0)) })
                         continue
                     }
                     let ref = event.context.stack
