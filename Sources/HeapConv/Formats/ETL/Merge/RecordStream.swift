@@ -152,18 +152,30 @@ struct RecordStream {
         state.skippedRecords += 1
     }
 
+    /// A heap or context record's payload and UTC time, or `nil` once the record is skipped for lacking
+    /// either; the messages name it as `recordName` (`HeapAlloc record`) and `timeName` (`HeapAlloc`).
+    @inline(__always)
+    private func payloadAndTime(_ kernel: KernelRecord, record recordName: @autoclosure () -> String,
+                                time timeName: @autoclosure () -> String, _ record: RawRecord, _ buffer: LoadedBuffer,
+                                _ tables: DecodeTables, _ state: inout DecodeState) throws(ConversionError) -> (ByteView, Int64)? {
+        guard let payload = kernel.payload else {
+            try skip("\(recordName()) size \(record.size.hex) leaves no room for its \(kernel.extensionBytes / 8) PMC/PEBS header words", record, buffer, &state)
+            return nil
+        }
+        guard let time = tables.clock.unixNanoseconds(ticks: kernel.timestamp) else {
+            try skip("\(timeName()) timestamp \(kernel.timestamp) is out of range for the trace clock", record, buffer, &state)
+            return nil
+        }
+        return (payload, time)
+    }
+
     private mutating func decodeHeap(_ record: RawRecord, _ buffer: LoadedBuffer, _ tables: DecodeTables,
                                      _ state: inout DecodeState) throws(ConversionError) {
         let kernel = KernelRecord(record, in: buffer.bytes)
-        guard let payload = kernel.payload else {
-            try skip("\(HeapOpcode.name(kernel.opcode)) record size \(record.size.hex) leaves no room for its \(kernel.extensionBytes / 8) PMC/PEBS header words", record, buffer, &state)
-            return
-        }
+        guard let (payload, time) = try payloadAndTime(kernel, record: "\(HeapOpcode.name(kernel.opcode)) record",
+                                                       time: HeapOpcode.name(kernel.opcode), record, buffer, tables, &state)
+        else { return }
         let ticks = kernel.timestamp
-        guard let time = tables.clock.unixNanoseconds(ticks: ticks) else {
-            try skip("\(HeapOpcode.name(kernel.opcode)) timestamp \(ticks) is out of range for the trace clock", record, buffer, &state)
-            return
-        }
         let thread = kernel.threadID
         let context = EventContext(timestamp: time, processID: kernel.processID, threadID: thread,
                                    cpu: UInt32(entry.processor), heap: 0)
@@ -183,15 +195,10 @@ struct RecordStream {
     private mutating func decodeContext(_ record: RawRecord, _ buffer: LoadedBuffer, _ tables: DecodeTables,
                                         _ state: inout DecodeState) throws(ConversionError) {
         let kernel = KernelRecord(record, in: buffer.bytes)
-        guard let payload = kernel.payload else {
-            try skip("context record size \(record.size.hex) leaves no room for its \(kernel.extensionBytes / 8) PMC/PEBS header words", record, buffer, &state)
-            return
-        }
+        guard let (payload, time) = try payloadAndTime(kernel, record: "context record", time: "context record", record, buffer,
+                                                       tables, &state)
+        else { return }
         let ticks = kernel.timestamp
-        guard let time = tables.clock.unixNanoseconds(ticks: ticks) else {
-            try skip("context record timestamp \(ticks) is out of range for the trace clock", record, buffer, &state)
-            return
-        }
         let context = EventContext(timestamp: time, processID: 0, threadID: 0, cpu: nil, heap: 0)
         let start = text.bytes.count
         var event: HeapEvent
