@@ -105,9 +105,6 @@ public final class ModuleMap {
         return Resolution(module: mapping.module, offset: address &- mapping.start, mapping: mapping, space: 0)
     }
 
-    /// The mappings of a process now (for profiles).
-    public func mappings(of processID: UInt32) -> [Mapping] { processes[processID] ?? [] }
-
     private func lookup(_ address: UInt64, in mappings: [Mapping]) -> Mapping? {
         var low = 0
         var high = mappings.count

@@ -19,15 +19,6 @@ struct ParquetColumnBuffer {
         present = [UInt64](repeating: 0, count: (capacity + 63) / 64)
     }
 
-    /// Number of present values.
-    var count: Int {
-        switch column.kind {
-        case .text where !column.isCoded: textEnds.count
-        case .frames: listLengths.count
-        default: integers.count
-        }
-    }
-
     @inline(__always)
     mutating func mark(_ row: Int) {
         present[row >> 6] |= 1 << UInt64(row & 63)

@@ -79,8 +79,6 @@ public struct ParquetWriter: EventWriter {
         try output.finish()
     }
 
-    public var report: [String] { [] }
-
     private mutating func put(_ bytes: [UInt8]) throws(ConversionError) {
         var failure: ConversionError?
         bytes.withUnsafeBytes { raw in
