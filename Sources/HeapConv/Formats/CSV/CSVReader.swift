@@ -140,23 +140,8 @@ struct CSVRecordParser: ChunkParser {
             case .hex:
                 guard let value = TextScalar.hex(bytes) ?? TextScalar.decimal(bytes) else { throw bad("a hex number like 0x1a0") }
                 builder.set(field, value)
-            case .source:
-                guard let source = TextScalar.source(bytes) else { throw bad("a source name or number") }
-                builder.setSource(source)
-            case .state:
-                guard let state = TextScalar.state(bytes) else {
-                    throw bad("a state (" + ContextState.allCases.map(\.name).joined(separator: ", ") + ")")
-                }
-                builder.setState(state)
-            case .text:
-                guard UTF8Validation.isValid(bytes) else { throw bad("UTF-8 text") }
-                builder.setText(field, batch.appendText(bytes))
-            case .guid:
-                guard let guid = PDBIdentity.guidBytes(bytes) else { throw bad("a GUID like ec83d8df-5559-46e0-b630-133ebd979266") }
-                builder.setText(field, batch.appendText(guid))
-            case .pdbKind:
-                guard TextScalar.equals(bytes, Array("il".utf8)) else { throw bad("il") }
-                builder.setIgnored(field)
+            case .source, .state, .text, .guid, .pdbKind:
+                if let expected = builder.setText(field, parsing: bytes, into: &batch) { throw bad(expected) }
             case .derived:
                 builder.setIgnored(field)
             case .frames:

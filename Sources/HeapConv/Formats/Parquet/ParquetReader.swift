@@ -286,24 +286,8 @@ public struct ParquetReader: EventReader {
                 throw bad("an event kind (" + EventKind.allCases.map(\.name).joined(separator: ", ") + ")")
             }
             builder.setKind(kind)
-        case .source:
-            guard let source = bytes.withUnsafeBytes({ TextScalar.source($0) }) else { throw bad("a source name or number") }
-            builder.setSource(source)
-        case .state:
-            guard let state = bytes.withUnsafeBytes({ TextScalar.state($0) }) else {
-                throw bad("a state (" + ContextState.allCases.map(\.name).joined(separator: ", ") + ")")
-            }
-            builder.setState(state)
-        case .text:
-            guard UTF8Validation.isValid(bytes) else { throw bad("UTF-8 text") }
-            // An empty name is no value, as in JSON Lines; an empty PDB name is a value.
-            builder.setText(field, bytes.isEmpty && field != .pdbName ? .none : batch.appendText(bytes))
-        case .guid:
-            guard let guid = PDBIdentity.guidBytes(bytes) else { throw bad("a GUID like ec83d8df-5559-46e0-b630-133ebd979266") }
-            builder.setText(field, batch.appendText(guid))
-        case .pdbKind:
-            guard bytes.elementsEqual("il".utf8) else { throw bad("il") }
-            builder.setIgnored(field)
+        case .source, .state, .text, .guid, .pdbKind:
+            if let expected = bytes.withUnsafeBytes({ builder.setText(field, parsing: $0, into: &batch) }) { throw bad(expected) }
         case .hex:
             guard let value = bytes.withUnsafeBytes({ TextScalar.hex($0) }) else { throw bad("a hex number like 0x1a0") }
             builder.set(field, value)

@@ -59,6 +59,34 @@ struct TextEventBuilder {
         present |= field.bit
     }
 
+    /// Sets a field written as text in CSV cells and Parquet strings alike (a source, a state, a name, a
+    /// GUID, `il`) from its bytes, storing strings in `batch`; returns what was expected when they do not
+    /// parse. An empty name is no value, as the trace's own empty names are; an empty PDB name is a value.
+    mutating func setText(_ field: EventField, parsing bytes: UnsafeRawBufferPointer, into batch: inout EventBatch) -> String? {
+        switch field.encoding {
+        case .source:
+            guard let source = TextScalar.source(bytes) else { return "a source name or number" }
+            setSource(source)
+        case .state:
+            guard let state = TextScalar.state(bytes) else {
+                return "a state (" + ContextState.allCases.map(\.name).joined(separator: ", ") + ")"
+            }
+            setState(state)
+        case .text:
+            guard UTF8Validation.isValid(bytes) else { return "UTF-8 text" }
+            setText(field, bytes.isEmpty && field != .pdbName ? .none : batch.appendText(bytes))
+        case .guid:
+            guard let guid = PDBIdentity.guidBytes(bytes) else { return "a GUID like ec83d8df-5559-46e0-b630-133ebd979266" }
+            setText(field, batch.appendText(guid))
+        case .pdbKind:
+            guard TextScalar.equals(bytes, Array("il".utf8)) else { return "il" }
+            setIgnored(field)
+        default:
+            preconditionFailure("\(field.name) is not a text field")
+        }
+        return nil
+    }
+
     @inline(__always)
     private func value(_ field: EventField) -> UInt64 { values[field] }
 
