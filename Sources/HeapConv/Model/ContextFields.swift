@@ -26,6 +26,16 @@ extension Array where Element == UInt8 {
         guard ref.isPresent else { return nil }
         return self[Int(ref.offset)..<Int(ref.offset) + Int(ref.count)]
     }
+
+    /// Stores `bytes` at the end of this text arena and returns their reference; `nil` gives
+    /// ``TextRef/none``.
+    @inlinable
+    public mutating func appendText(_ bytes: (some Collection<UInt8>)?) -> TextRef {
+        guard let bytes else { return .none }
+        let ref = TextRef(offset: UInt32(truncatingIfNeeded: count), count: UInt32(bytes.count))
+        append(contentsOf: bytes)
+        return ref
+    }
 }
 
 /// What a context record reports: the kernel's own record kinds (Process/Start, Image/DCStart, ...).

@@ -72,10 +72,7 @@ public struct EventBatch: Sendable {
     /// Stores `bytes` (UTF-8) in the text arena and returns their reference; `nil` gives ``TextRef/none``.
     @inlinable
     public mutating func appendText(_ bytes: (some Collection<UInt8>)?) -> TextRef {
-        guard let bytes else { return .none }
-        let ref = TextRef(offset: UInt32(truncatingIfNeeded: text.count), count: UInt32(bytes.count))
-        text.append(contentsOf: bytes)
-        return ref
+        text.appendText(bytes)
     }
 
     /// Stores `string` (UTF-8) in the text arena; an empty string is ``TextRef/none`` (the trace has no

@@ -184,16 +184,18 @@ struct HeapColContextReader {
             position += count
             return UnsafeBufferPointer(start: p + position - count, count: count)
         }
-        /// A string; an empty one is absent unless `emptyIsValue` (the PDB name).
-        func string(_ what: String, emptyIsValue: Bool = false) throws(ConversionError) -> TextRef {
+        /// A string's bytes, checked.
+        func stringBytes(_ what: String) throws(ConversionError) -> UnsafeBufferPointer<UInt8> {
             let length = try varint(what + " length")
             guard length <= UInt64(HeapColContext.maximumStringLength) else { throw problem("\(what) of \(length) bytes exceeds 1 MiB") }
             let content = try bytes(Int(length), what)
             guard UTF8Validation.isValid(content) else { throw problem("\(what) is not valid UTF-8") }
-            if length == 0 && !emptyIsValue { return .none }
-            let ref = TextRef(offset: UInt32(text.count), count: UInt32(length))
-            text.append(contentsOf: content)
-            return ref
+            return content
+        }
+        /// A name, stored in `text`; an empty one is absent.
+        func string(_ what: String) throws(ConversionError) -> TextRef {
+            let content = try stringBytes(what)
+            return content.isEmpty ? .none : text.appendText(content)
         }
         let count = try varint("record count")
         guard count >= 1, count <= UInt64(end) else { throw problem("record count \(count) does not fit the block") }
@@ -258,12 +260,9 @@ struct HeapColContextReader {
                     let age = try u32("PDB age")
                     let il = try byte("PDB kind")
                     guard il <= 1 else { throw problem("PDB kind \(il) is neither 0 nor 1") }
-                    let name = try string("PDB name", emptyIsValue: true)
-                    let nameBytes = Array(text.slice(name) ?? [])
-                    text.removeLast(Int(name.count))
-                    let encoded = PDBIdentity(guid: guid, age: age, isIL: il == 1, name: nameBytes).encoded
-                    f.pdb = TextRef(offset: UInt32(text.count), count: UInt32(encoded.count))
-                    text.append(contentsOf: encoded)
+                    // An empty PDB name is a value.
+                    let name = Array(try stringBytes("PDB name"))
+                    f.pdb = text.appendText(PDBIdentity(guid: guid, age: age, isIL: il == 1, name: name).encoded)
                 }
                 event = .image(context, f)
                 perKind[2] += 1

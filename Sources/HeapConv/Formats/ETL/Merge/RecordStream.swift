@@ -214,11 +214,7 @@ struct RecordStream {
         if case .image(let c, var f) = event, !tables.identities.isEmpty,
            let identity = tables.identities.identity(ticks: ticks, processID: c.processID, base: f.base) {
             if f.timeDateStamp == nil { f.timeDateStamp = identity.timeDateStamp }
-            if let pdb = identity.pdb {
-                let encoded = pdb.encoded
-                f.pdb = TextRef(offset: UInt32(text.bytes.count), count: UInt32(encoded.count))
-                text.bytes.append(contentsOf: encoded)
-            }
+            if let pdb = identity.pdb { f.pdb = text.bytes.appendText(pdb.encoded) }
             event = .image(c, f)
         }
         items.append(StreamItem(ticks: ticks, eventTicks: ticks, position: UInt32(record.position), thread: kernel.threadID,

@@ -167,11 +167,7 @@ struct StackHoldingArea {
             compactContextText()
         }
         heldContext += 1
-        let stored = event.remappingText { ref in
-            guard let bytes = text.slice(ref) else { return .none }
-            defer { contextText.append(contentsOf: bytes) }
-            return TextRef(offset: UInt32(contextText.count), count: ref.count)
-        }
+        let stored = event.remappingText { contextText.appendText(text.slice($0)) }
         var slot = Slot(event: stored, ticks: key.primary,
                         key: timeOrdered ? key : OrderKey(primary: 0, secondary: arrivals), arrival: arrivals, thread: 0)
         slot.complete = true
@@ -368,11 +364,7 @@ struct StackHoldingArea {
             let slot = index(number)
             if !ring[slot].released, ring[slot].event.isContext {
                 let old = contextText
-                ring[slot].event = ring[slot].event.remappingText { ref in
-                    guard let bytes = old.slice(ref) else { return .none }
-                    defer { fresh.append(contentsOf: bytes) }
-                    return TextRef(offset: UInt32(fresh.count), count: ref.count)
-                }
+                ring[slot].event = ring[slot].event.remappingText { fresh.appendText(old.slice($0)) }
             }
             number &+= 1
         }
